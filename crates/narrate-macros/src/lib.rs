@@ -1,1 +1,374 @@
+//! Procedural macros for narrate.
+//!
+//! `event!` is the engine behind `info!` & co.: it parses the arguments,
+//! checks the human template at compile time, and expands to a `static`
+//! call-site record plus the encoding of the arguments, in place, with no
+//! formatting. Users call it through the `macro_rules!` wrappers in `narrate`,
+//! which pass `$crate` as the first token so paths resolve wherever the macro
+//! is used.
+//!
+//! Expansion of `info!("Order {id} shipped", id = order.id, weight = 1.5)`:
+//!
+//! ```text
+//! {
+//!     static __NARRATE_CALLSITE: Callsite = Callsite::new(Metadata { level: Info, pieces: &[…], fields: &["id", "weight"], … });
+//!     if let Some(id) = __NARRATE_CALLSITE.enabled_id() {    // one relaxed load
+//!         match (&(order.id), &(1.5)) {                      // arguments evaluated once, only when enabled
+//!             (v0, v1) => emit(id, Info, v0.encoded_len() + v1.encoded_len(), |w| { v0.encode(w); v1.encode(w); }),
+//!         }
+//!     }
+//! }
+//! ```
 
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitStr, Token};
+
+/// Longest literal human text accepted (the editorial limit).
+const HUMAN_LIMIT: usize = 100;
+
+const LEVELS: [&str; 6] = ["Trace", "Debug", "Info", "Warn", "Error", "Fatal"];
+
+enum Capture {
+    Value,
+    Display,
+    Debug,
+}
+
+struct Field {
+    name: Ident,
+    capture: Capture,
+    value: Expr,
+}
+
+struct EventArgs {
+    krate: TokenTree,
+    level: Ident,
+    template: Option<LitStr>,
+    actor: Option<LitStr>,
+    action: Option<LitStr>,
+    cute: Option<LitStr>,
+    story: Option<LitStr>,
+    fields: Vec<Field>,
+}
+
+fn literal_only(name: &Ident, input: ParseStream<'_>) -> syn::Result<LitStr> {
+    input.parse::<LitStr>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "`{name}` must be a string literal: it is stored in the static call-site record"
+            ),
+        )
+    })
+}
+
+impl Parse for EventArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate: TokenTree = input.parse()?;
+        input.parse::<Token![,]>()?;
+        let level_path: syn::Path = input.parse()?;
+        let level = level_path
+            .segments
+            .last()
+            .map(|s| s.ident.clone())
+            .filter(|i| LEVELS.contains(&i.to_string().as_str()))
+            .ok_or_else(|| {
+                syn::Error::new(
+                    level_path.span(),
+                    "expected a level: Trace, Debug, Info, Warn, Error or Fatal (e.g. `Level::Info`)",
+                )
+            })?;
+        let mut args = EventArgs {
+            krate,
+            level,
+            template: None,
+            actor: None,
+            action: None,
+            cute: None,
+            story: None,
+            fields: Vec::new(),
+        };
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                if args.template.is_some() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "only one human template is allowed per event",
+                    ));
+                }
+                args.template = Some(lit);
+                continue;
+            }
+            let name: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            if !input.peek(Token![=]) {
+                // Shorthand: `name` records the variable `name`.
+                args.fields.push(Field {
+                    value: syn::parse_quote_spanned!(name.span()=> #name),
+                    name,
+                    capture: Capture::Value,
+                });
+                continue;
+            }
+            input.parse::<Token![=]>()?;
+            let slot = match name.to_string().as_str() {
+                "actor" => Some(&mut args.actor),
+                "action" => Some(&mut args.action),
+                "cute" => Some(&mut args.cute),
+                "story" => Some(&mut args.story),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                let lit = literal_only(&name, input)?;
+                if lit.value().trim().is_empty() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("narrate rule `empty-{name}`: `{name}` must not be empty"),
+                    ));
+                }
+                if slot.is_some() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        format!("`{name}` is given twice"),
+                    ));
+                }
+                *slot = Some(lit);
+                continue;
+            }
+            let capture = if input.peek(Token![%]) {
+                input.parse::<Token![%]>()?;
+                Capture::Display
+            } else if input.peek(Token![?]) {
+                input.parse::<Token![?]>()?;
+                Capture::Debug
+            } else {
+                Capture::Value
+            };
+            let value: Expr = input.parse()?;
+            if args.fields.iter().any(|f| f.name == name) {
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!("field `{name}` is given twice"),
+                ));
+            }
+            args.fields.push(Field {
+                name,
+                capture,
+                value,
+            });
+        }
+        Ok(args)
+    }
+}
+
+enum TemplatePiece {
+    Literal(String),
+    Field(String),
+}
+
+/// Splits a template at `{name}` placeholders; `{{` and `}}` are literal braces.
+fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
+    let text = lit.value();
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => {
+                            return Err(syn::Error::new(
+                                lit.span(),
+                                "unclosed `{` in template (write `{{` for a literal brace)",
+                            ));
+                        }
+                    }
+                }
+                let name = name.trim().to_string();
+                if syn::parse_str::<Ident>(&name).is_err() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "`{{{name}}}` is not a placeholder: placeholders are `{{name}}` with a field or variable name"
+                        ),
+                    ));
+                }
+                if !literal.is_empty() {
+                    pieces.push(TemplatePiece::Literal(std::mem::take(&mut literal)));
+                }
+                pieces.push(TemplatePiece::Field(name));
+            }
+            '}' => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "unmatched `}` in template (write `}}` for a literal brace)",
+                ));
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        pieces.push(TemplatePiece::Literal(literal));
+    }
+    Ok(pieces)
+}
+
+fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
+    let EventArgs {
+        krate,
+        level,
+        template,
+        actor,
+        action,
+        cute,
+        story,
+        mut fields,
+    } = args;
+    let private = quote!(#krate::__private);
+
+    let template_text = template.as_ref().map(LitStr::value).unwrap_or_default();
+    if let Some(lit) = &template {
+        let len = template_text.chars().count();
+        if len > HUMAN_LIMIT {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "narrate rule `human-too-long`: human text is {len} characters; the editorial limit is {HUMAN_LIMIT}"
+                ),
+            ));
+        }
+    }
+    let pieces = match &template {
+        Some(lit) => parse_template(lit)?,
+        None => Vec::new(),
+    };
+    // Placeholders that name no field capture the variable of that name,
+    // spanned at the template so an unknown name is reported there.
+    let template_span = template.as_ref().map_or_else(Span::call_site, LitStr::span);
+    for piece in &pieces {
+        if let TemplatePiece::Field(name) = piece
+            && !fields.iter().any(|f| f.name == name.as_str())
+        {
+            let ident = Ident::new(name, template_span);
+            fields.push(Field {
+                value: syn::parse_quote_spanned!(template_span=> #ident),
+                name: ident,
+                capture: Capture::Value,
+            });
+        }
+    }
+    if fields.len() > u16::MAX as usize {
+        return Err(syn::Error::new(Span::call_site(), "too many fields"));
+    }
+
+    let index_of = |name: &str| fields.iter().position(|f| f.name == name);
+    let piece_tokens = pieces.iter().map(|p| match p {
+        TemplatePiece::Literal(s) => quote!(#private::Piece::Literal(#s)),
+        TemplatePiece::Field(name) => {
+            let i = index_of(name).expect("every placeholder has a field") as u16;
+            quote!(#private::Piece::Field(#i))
+        }
+    });
+    let optional_index = |name: &str| match index_of(name) {
+        Some(i) => {
+            let i = i as u16;
+            quote!(::core::option::Option::Some(#i))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let target = optional_index("target");
+    let correlation = optional_index("correlation_id");
+    let names = fields.iter().map(|f| f.name.to_string());
+    let actor = match actor {
+        Some(a) => quote!(#a),
+        None => quote!(::core::module_path!()),
+    };
+    let action = action.map_or_else(|| quote!(""), |a| quote!(#a));
+    let cute_or_story = |t: Option<LitStr>| match t {
+        Some(t) => {
+            quote!(if #private::CUTE_MODE { ::core::option::Option::Some(#t) } else { ::core::option::Option::None })
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let cute = cute_or_story(cute);
+    let story = cute_or_story(story);
+
+    let vars: Vec<Ident> = (0..fields.len())
+        .map(|i| format_ident!("__narrate_v{}", i))
+        .collect();
+    let values = fields.iter().map(|f| {
+        let v = &f.value;
+        match f.capture {
+            Capture::Value => quote_spanned!(v.span()=> &(#v)),
+            Capture::Display => quote_spanned!(v.span()=> &#private::AsDisplay(&(#v))),
+            Capture::Debug => quote_spanned!(v.span()=> &#private::AsDebug(&(#v))),
+        }
+    });
+    let lens = vars
+        .iter()
+        .map(|v| quote!(+ #private::Encode::encoded_len(#v)));
+    let encodes = vars
+        .iter()
+        .map(|v| quote!(#private::Encode::encode(#v, __narrate_w);));
+
+    Ok(quote! {
+        {
+            static __NARRATE_CALLSITE: #private::Callsite = #private::Callsite::new(#private::Metadata {
+                level: #private::Level::#level,
+                actor: #actor,
+                action: #action,
+                template: #template_text,
+                pieces: &[#(#piece_tokens),*],
+                fields: &[#(#names),*],
+                target: #target,
+                correlation_id: #correlation,
+                cute: #cute,
+                story: #story,
+                module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
+            });
+            if let ::core::option::Option::Some(__narrate_id) = __NARRATE_CALLSITE.enabled_id() {
+                #[allow(unused_parens)]
+                match (#(#values,)*) {
+                    (#(#vars,)*) => {
+                        let __narrate_len = 0usize #(#lens)*;
+                        #private::emit(__narrate_id, #private::Level::#level, __narrate_len, |__narrate_w| {
+                            let _ = &__narrate_w;
+                            #(#encodes)*
+                        });
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// The engine behind narrate's logging macros; use those instead.
+#[proc_macro]
+pub fn event(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as EventArgs);
+    expand(args)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

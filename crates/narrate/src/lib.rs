@@ -1,1 +1,141 @@
-pub fn x(){}
+//! # narrate
+//!
+//! Structured logging, narration and audit for Rust services, with a hot path
+//! that costs nanoseconds.
+//!
+//! ```no_run
+//! use narrate::{Config, Format, FileSink, Level};
+//!
+//! fn main() -> Result<(), narrate::InitError> {
+//!     let _guard = narrate::init(
+//!         Config::new()
+//!             .level(Level::Info)
+//!             .stdout(Format::Pretty)
+//!             .sink(FileSink::new("logs/orders.jsonl")),
+//!     )?;
+//!     let order_id = 42u64;
+//!     narrate::info!(
+//!         action = "ship",
+//!         target = order_id,
+//!         "Order {order_id} shipped to {city}",
+//!         city = "Lyon",
+//!         weight_kg = 1.5,
+//!     );
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The journey of an event
+//!
+//! The file tree follows it. On the **caller** thread:
+//!
+//! 1. [`callsite`]: the macro's static record; one relaxed load says whether
+//!    the event is enabled.
+//! 2. [`clock`]: a raw TSC read.
+//! 3. [`encode`]: the arguments, copied as tagged bytes.
+//! 4. [`ring`]: into the thread's own lock-free ring.
+//!
+//! On the **backend** thread ([`backend`]): merge the rings in timestamp
+//! order, decode ([`backend::decode`]), render the template and
+//! [`format`], write to the [`sinks`]. [`lifecycle`] starts and stops it all
+//! and holds the flush protocol; [`stats`] counts everything on the way.
+//!
+//! # Macros
+//!
+//! `trace!`, `debug!`, `info!`, `warn!`, `error!`, `fatal!` and
+//! `narrate!(Level::X, …)` take, in any order:
+//!
+//! * one string literal: the human template, with `{name}` placeholders
+//!   resolved at compile time against the named fields or, failing that,
+//!   variables in scope (an unknown name is a compile error);
+//! * `actor = "…"`, `action = "…"` (string literals; actor defaults to the
+//!   module path), `cute = "…"`, `story = "…"`;
+//! * `target = expr`, `correlation_id = expr`;
+//! * `name = expr` (typed: integers, floats, bool, strings, bytes, errors),
+//!   `name = %expr` (`Display`), `name = ?expr` (`Debug`), or a bare `name`.
+
+#![forbid(unsafe_code)]
+
+extern crate self as narrate;
+
+pub mod backend;
+pub mod callsite;
+pub mod clock;
+pub mod config;
+pub mod encode;
+pub mod event;
+pub mod format;
+mod level;
+pub mod lifecycle;
+pub mod ring;
+pub mod sinks;
+pub mod stats;
+
+pub use backend::decode::{ErrorChainView, Fields, Value};
+pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
+pub use encode::{AsDebug, AsDisplay, ErrorChain};
+pub use event::Event;
+pub use format::Format;
+pub use level::{Level, ParseLevelError};
+pub use lifecycle::{Guard, InitError, flush, flush_timeout, init, set_level, shutdown};
+pub use sinks::{Capture, CapturedEvent, Sink};
+pub use stats::{DropReason, Stats, stats};
+
+/// Records an error with its `source()` chain: `err = narrate::error(&e)`.
+pub fn error<'a, E: std::error::Error + 'a>(e: &'a E) -> ErrorChain<'a> {
+    ErrorChain(e)
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::callsite::{Callsite, Metadata, Piece};
+    pub use crate::encode::{AsDebug, AsDisplay, Encode};
+    pub use crate::level::Level;
+    pub use crate::ring::emit;
+    pub use narrate_macros::event;
+
+    /// Whether the `cute-mode` feature is on (cute/story texts are kept).
+    pub const CUTE_MODE: bool = cfg!(feature = "cute-mode");
+}
+
+/// Emits an event at a level given as a path: `narrate!(Level::Warn, "…")`.
+#[macro_export]
+macro_rules! narrate {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, $($arg)+) };
+}
+
+/// Emits a Trace event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! trace {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Trace, $($arg)+) };
+}
+
+/// Emits a Debug event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! debug {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Debug, $($arg)+) };
+}
+
+/// Emits an Info event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! info {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Info, $($arg)+) };
+}
+
+/// Emits a Warn event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! warn {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Warn, $($arg)+) };
+}
+
+/// Emits an Error event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! error {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Error, $($arg)+) };
+}
+
+/// Emits a Fatal event. See the crate docs for the arguments.
+#[macro_export]
+macro_rules! fatal {
+    ($($arg:tt)+) => { $crate::__private::event!($crate, Fatal, $($arg)+) };
+}

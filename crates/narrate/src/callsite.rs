@@ -1,0 +1,198 @@
+//! Call sites: the static record behind every logging macro.
+//!
+//! Each `info!(…)` expands to a `static Callsite` holding everything about the
+//! event that is known at compile time: level, actor, action, the template
+//! already split into [`Piece`]s, the field names, file and line. The caller
+//! never copies any of it; it writes the call site's *id* into the ring and the
+//! backend looks the metadata up again.
+//!
+//! # Interest
+//!
+//! Whether a call site is enabled is cached in its `state` word, together with
+//! its id, so the hot path is one relaxed load and a branch:
+//!
+//! ```text
+//! state = id << 2 | REGISTERED | ENABLED
+//! ```
+//!
+//! A call site starts at `0` (unregistered). Its first execution takes the
+//! registry lock once, assigns an id and computes the interest against the
+//! current filter. Whenever the filter changes (`init`, `set_level`,
+//! `shutdown`) every registered call site is re-evaluated under the same lock,
+//! so a call site never misses a change and never pays for checking one.
+//!
+//! Ordering: `state` is written only under the registry lock and read with
+//! `Relaxed` on the caller. A caller that reads a stale verdict logs (or skips)
+//! one event across a filter change, which is the same guarantee `tracing`
+//! gives; the metadata itself is `'static` and immutable, so nothing else
+//! depends on the order.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::level::Level;
+
+const ENABLED: u32 = 0b01;
+const REGISTERED: u32 = 0b10;
+const ID_SHIFT: u32 = 2;
+
+/// One piece of a pre-parsed human template: literal text or a field index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    Literal(&'static str),
+    Field(u16),
+}
+
+/// Everything about an event known at compile time.
+#[derive(Debug)]
+pub struct Metadata {
+    pub level: Level,
+    /// Component; the module path unless the call site says otherwise.
+    pub actor: &'static str,
+    /// Verb; empty when the call site gives none.
+    pub action: &'static str,
+    /// The human template as written, for display and diagnostics.
+    pub template: &'static str,
+    /// The template split at its `{placeholders}`.
+    pub pieces: &'static [Piece],
+    /// Names of the encoded values, in encoding order.
+    pub fields: &'static [&'static str],
+    /// Index into `fields` of the narration `target`, if given.
+    pub target: Option<u16>,
+    /// Index into `fields` of the `correlation_id`, if given.
+    pub correlation_id: Option<u16>,
+    pub cute: Option<&'static str>,
+    pub story: Option<&'static str>,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+}
+
+impl Metadata {
+    /// True when field `index` is one of the envelope fields (target,
+    /// correlation id) rather than a free key-value.
+    pub fn is_envelope_field(&self, index: usize) -> bool {
+        let i = Some(index as u16);
+        self.target == i || self.correlation_id == i
+    }
+}
+
+/// The static record of one call site. Built by the macros; see the module docs.
+pub struct Callsite {
+    meta: Metadata,
+    state: AtomicU32,
+}
+
+impl Callsite {
+    pub const fn new(meta: Metadata) -> Callsite {
+        Callsite {
+            meta,
+            state: AtomicU32::new(0),
+        }
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// The call site's id when it is enabled, `None` when it is not.
+    ///
+    /// Steady state: one relaxed load and a branch.
+    #[inline(always)]
+    pub fn enabled_id(&'static self) -> Option<u32> {
+        let state = self.state.load(Ordering::Relaxed);
+        if state & ENABLED != 0 {
+            Some(state >> ID_SHIFT)
+        } else if state & REGISTERED != 0 {
+            None
+        } else {
+            self.register()
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register(&'static self) -> Option<u32> {
+        let mut registry = lock_registry();
+        // Another thread may have registered it while we waited for the lock.
+        let state = self.state.load(Ordering::Relaxed);
+        if state & REGISTERED == 0 {
+            registry.callsites.push(self);
+            let id = registry.callsites.len() as u32; // ids start at 1; 0 is reserved
+            let state = id << ID_SHIFT | REGISTERED | registry.filter.verdict(&self.meta);
+            self.state.store(state, Ordering::Relaxed);
+        }
+        let state = self.state.load(Ordering::Relaxed);
+        (state & ENABLED != 0).then_some(state >> ID_SHIFT)
+    }
+}
+
+/// The runtime filter every call site's interest is computed from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Filter {
+    /// False before `init` and after `shutdown`: nothing is enabled.
+    pub running: bool,
+    /// Least severe level that is emitted.
+    pub min_level: Level,
+}
+
+impl Filter {
+    fn verdict(&self, meta: &Metadata) -> u32 {
+        let on = self.running && self.min_level != Level::Mute && meta.level >= self.min_level;
+        if on { ENABLED } else { 0 }
+    }
+}
+
+struct Registry {
+    callsites: Vec<&'static Callsite>,
+    filter: Filter,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    callsites: Vec::new(),
+    filter: Filter {
+        running: false,
+        min_level: Level::Info,
+    },
+});
+
+fn lock_registry() -> std::sync::MutexGuard<'static, Registry> {
+    // A panic while holding the lock cannot leave the registry half-updated
+    // (each push/store is complete on its own), so poisoning is ignored.
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Replaces the filter and re-evaluates every registered call site.
+pub(crate) fn set_filter(filter: Filter) {
+    let mut registry = lock_registry();
+    registry.filter = filter;
+    for cs in &registry.callsites {
+        let state = cs.state.load(Ordering::Relaxed);
+        let new = (state & !ENABLED) | filter.verdict(&cs.meta);
+        cs.state.store(new, Ordering::Relaxed);
+    }
+}
+
+pub(crate) fn current_filter() -> Filter {
+    lock_registry().filter
+}
+
+/// Copies the call sites registered after the first `known.len()` into `known`,
+/// so that `known[id - 1]` is the call site with `id`.
+pub(crate) fn sync_callsites(known: &mut Vec<&'static Callsite>) {
+    let registry = lock_registry();
+    if registry.callsites.len() > known.len() {
+        known.extend_from_slice(&registry.callsites[known.len()..]);
+    }
+}
+
+/// Registers `cs` without caring whether it is enabled: the backend uses this
+/// for the events it writes itself (drop reports), which bypass the filter.
+pub(crate) fn id_of(cs: &'static Callsite) -> u32 {
+    let state = cs.state.load(Ordering::Relaxed);
+    if state & REGISTERED != 0 {
+        return state >> ID_SHIFT;
+    }
+    let _ = cs.register();
+    cs.state.load(Ordering::Relaxed) >> ID_SHIFT
+}

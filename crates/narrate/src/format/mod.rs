@@ -1,0 +1,317 @@
+//! Formats: turning a decoded [`Event`] into bytes, on the backend.
+//!
+//! * [`Format::Json`]: one JSON object per line; the schema is in
+//!   `docs/json-schema.md` and is stable.
+//! * [`Format::Logfmt`]: `key=value` pairs, quoted where needed.
+//! * [`Format::Pretty`]: aligned text for terminals, coloured only when the
+//!   sink is a terminal.
+//!
+//! Every format writes into a `Vec<u8>` the backend reuses, so formatting
+//! allocates nothing once the buffer has grown to the longest line. Numbers go
+//! through `itoa` and `ryu`; strings through [`escape`], which keeps every
+//! event on one line whatever it contains.
+
+pub mod escape;
+pub mod timestamp;
+
+use crate::backend::decode::Value;
+use crate::callsite::Piece;
+use crate::event::Event;
+use escape::{Mode, escape};
+use timestamp::TimestampCache;
+
+/// Output format of a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Json,
+    Logfmt,
+    Pretty,
+}
+
+/// A format as the backend renders it: pretty splits by colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    Json = 0,
+    Logfmt = 1,
+    Pretty = 2,
+    PrettyColor = 3,
+}
+
+impl Style {
+    pub const COUNT: usize = 4;
+
+    pub fn of(format: Format, color: bool) -> Style {
+        match (format, color) {
+            (Format::Json, _) => Style::Json,
+            (Format::Logfmt, _) => Style::Logfmt,
+            (Format::Pretty, false) => Style::Pretty,
+            (Format::Pretty, true) => Style::PrettyColor,
+        }
+    }
+}
+
+/// Renders events; owns the per-second timestamp caches.
+#[derive(Default)]
+pub(crate) struct Formatter {
+    ts: TimestampCache,
+    itoa: itoa::Buffer,
+    ryu: ryu::Buffer,
+}
+
+impl Formatter {
+    /// Appends `event` in `style` to `out`, ending with `\n`.
+    pub fn format(&mut self, style: Style, event: &Event<'_>, out: &mut Vec<u8>) {
+        match style {
+            Style::Json => self.json(event, out),
+            Style::Logfmt => self.logfmt(event, out),
+            Style::Pretty => self.pretty(event, out, false),
+            Style::PrettyColor => self.pretty(event, out, true),
+        }
+        out.push(b'\n');
+    }
+
+    fn int(&mut self, out: &mut Vec<u8>, v: impl itoa::Integer) {
+        out.extend_from_slice(self.itoa.format(v).as_bytes());
+    }
+
+    fn float(&mut self, out: &mut Vec<u8>, v: f64, json: bool) {
+        if v.is_finite() {
+            out.extend_from_slice(self.ryu.format_finite(v).as_bytes());
+        } else {
+            let s: &[u8] = if v.is_nan() {
+                b"NaN"
+            } else if v > 0.0 {
+                b"inf"
+            } else {
+                b"-inf"
+            };
+            // JSON has no NaN or infinity: write them as strings.
+            if json {
+                out.push(b'"');
+                out.extend_from_slice(s);
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(s);
+            }
+        }
+    }
+
+    /// A value as plain text (inside human text, logfmt and pretty values).
+    fn text(&mut self, out: &mut Vec<u8>, v: Value<'_>, mode: Mode) {
+        match v {
+            Value::U64(n) => self.int(out, n),
+            Value::I64(n) => self.int(out, n),
+            Value::F64(f) => self.float(out, f, false),
+            Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Value::Str(s) | Value::Display(s) | Value::Debug(s) => escape(out, s.as_bytes(), mode),
+            Value::Bytes(b) => escape(out, b, mode),
+            Value::Error(e) => {
+                for (i, link) in e.links().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b": ");
+                    }
+                    escape(out, link.as_bytes(), mode);
+                }
+            }
+            Value::None => out.extend_from_slice(b"none"),
+        }
+    }
+
+    fn human(&mut self, event: &Event<'_>, out: &mut Vec<u8>, mode: Mode) {
+        for piece in event.meta.pieces {
+            match *piece {
+                Piece::Literal(s) => escape(out, s.as_bytes(), mode),
+                Piece::Field(i) => self.text(out, event.fields.get(i as usize), mode),
+            }
+        }
+    }
+
+    fn json_value(&mut self, out: &mut Vec<u8>, v: Value<'_>) {
+        match v {
+            Value::U64(n) => self.int(out, n),
+            Value::I64(n) => self.int(out, n),
+            Value::F64(f) => self.float(out, f, true),
+            Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Value::Str(s) | Value::Display(s) | Value::Debug(s) => json_str(out, s.as_bytes()),
+            Value::Bytes(b) => json_str(out, b),
+            Value::Error(e) => {
+                out.extend_from_slice(b"{\"message\":");
+                json_str(out, e.message().as_bytes());
+                out.extend_from_slice(b",\"sources\":[");
+                for (i, link) in e.links().skip(1).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_str(out, link.as_bytes());
+                }
+                out.extend_from_slice(b"]}");
+            }
+            Value::None => out.extend_from_slice(b"null"),
+        }
+    }
+
+    fn json(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
+        let meta = event.meta;
+        out.extend_from_slice(b"{\"ts\":\"");
+        self.ts.write(out, event.timestamp_ns, 9);
+        out.extend_from_slice(b"\",\"level\":\"");
+        out.extend_from_slice(meta.level.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"actor\":");
+        json_str(out, meta.actor.as_bytes());
+        if !meta.action.is_empty() {
+            out.extend_from_slice(b",\"action\":");
+            json_str(out, meta.action.as_bytes());
+        }
+        if let Some(target) = event.target() {
+            out.extend_from_slice(b",\"target\":");
+            self.json_value(out, target);
+        }
+        out.extend_from_slice(b",\"human\":\"");
+        self.human(event, out, Mode::Json);
+        out.push(b'"');
+        if let Some(id) = event.correlation_id() {
+            out.extend_from_slice(b",\"correlation_id\":");
+            self.json_value(out, id);
+        }
+        if let Some(cute) = meta.cute {
+            out.extend_from_slice(b",\"cute\":");
+            json_str(out, cute.as_bytes());
+        }
+        if let Some(story) = meta.story {
+            out.extend_from_slice(b",\"story\":");
+            json_str(out, story.as_bytes());
+        }
+        out.extend_from_slice(b",\"fields\":{");
+        let mut first = true;
+        for (name, value) in event.key_values() {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            json_str(out, name.as_bytes());
+            out.push(b':');
+            self.json_value(out, value);
+        }
+        out.extend_from_slice(b"},\"thread\":");
+        json_str(out, event.thread_name.as_bytes());
+        out.extend_from_slice(b",\"tid\":");
+        self.int(out, event.thread_id);
+        out.extend_from_slice(b",\"file\":");
+        json_str(out, meta.file.as_bytes());
+        out.extend_from_slice(b",\"line\":");
+        self.int(out, meta.line);
+        out.push(b'}');
+    }
+
+    fn logfmt_value(&mut self, out: &mut Vec<u8>, v: Value<'_>) {
+        let start = out.len();
+        self.text(out, v, Mode::Text);
+        if escape::needs_quotes(&out[start..]) {
+            // Re-render quoted; rare enough that rendering twice is cheaper
+            // than a scratch buffer per value.
+            out.truncate(start);
+            out.push(b'"');
+            self.text(out, v, Mode::Json);
+            out.push(b'"');
+        }
+    }
+
+    fn logfmt(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
+        let meta = event.meta;
+        out.extend_from_slice(b"ts=");
+        self.ts.write(out, event.timestamp_ns, 9);
+        out.extend_from_slice(b" level=");
+        out.extend_from_slice(meta.level.as_str().as_bytes());
+        out.extend_from_slice(b" actor=");
+        self.logfmt_value(out, Value::Str(meta.actor));
+        if !meta.action.is_empty() {
+            out.extend_from_slice(b" action=");
+            self.logfmt_value(out, Value::Str(meta.action));
+        }
+        if let Some(target) = event.target() {
+            out.extend_from_slice(b" target=");
+            self.logfmt_value(out, target);
+        }
+        out.extend_from_slice(b" human=\"");
+        self.human(event, out, Mode::Json);
+        out.push(b'"');
+        if let Some(id) = event.correlation_id() {
+            out.extend_from_slice(b" correlation_id=");
+            self.logfmt_value(out, id);
+        }
+        for (name, value) in event.key_values() {
+            out.push(b' ');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'=');
+            self.logfmt_value(out, value);
+        }
+        out.extend_from_slice(b" thread=");
+        self.logfmt_value(out, Value::Str(event.thread_name));
+    }
+
+    fn pretty(&mut self, event: &Event<'_>, out: &mut Vec<u8>, color: bool) {
+        let meta = event.meta;
+        let paint = |out: &mut Vec<u8>, code: &[u8]| {
+            if color {
+                out.extend_from_slice(code);
+            }
+        };
+        const RESET: &[u8] = b"\x1b[0m";
+        paint(out, b"\x1b[2m");
+        self.ts.write(out, event.timestamp_ns, 6);
+        paint(out, RESET);
+        out.push(b' ');
+        paint(
+            out,
+            match meta.level {
+                crate::Level::Trace => b"\x1b[35m",
+                crate::Level::Debug => b"\x1b[34m",
+                crate::Level::Info => b"\x1b[32m",
+                crate::Level::Warn => b"\x1b[33m",
+                crate::Level::Error | crate::Level::Fatal => b"\x1b[1;31m",
+                crate::Level::Mute => b"",
+            },
+        );
+        out.extend_from_slice(meta.level.as_padded_upper().as_bytes());
+        paint(out, RESET);
+        out.push(b' ');
+        paint(out, b"\x1b[1m");
+        escape(out, meta.actor.as_bytes(), Mode::Text);
+        if !meta.action.is_empty() {
+            out.push(b'/');
+            escape(out, meta.action.as_bytes(), Mode::Text);
+        }
+        paint(out, RESET);
+        if let Some(target) = event.target() {
+            out.extend_from_slice(b" #");
+            self.text(out, target, Mode::Text);
+        }
+        out.extend_from_slice(b"  ");
+        self.human(event, out, Mode::Text);
+        let mut first = true;
+        for (name, value) in event.key_values() {
+            out.extend_from_slice(if first { b"  " } else { b" " });
+            first = false;
+            paint(out, b"\x1b[2m");
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'=');
+            paint(out, RESET);
+            self.text(out, value, Mode::Text);
+        }
+        if let Some(id) = event.correlation_id() {
+            out.extend_from_slice(b" correlation_id=");
+            self.text(out, id, Mode::Text);
+        }
+        paint(out, b"\x1b[2m");
+        out.extend_from_slice(b"  [");
+        escape(out, event.thread_name.as_bytes(), Mode::Text);
+        out.push(b']');
+        paint(out, RESET);
+    }
+}
+
+fn json_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    escape(out, s, Mode::Json);
+    out.push(b'"');
+}

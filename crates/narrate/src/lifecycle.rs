@@ -1,0 +1,407 @@
+//! Lifetime: `init`, `flush`, `shutdown`, the guard, the panic hook and
+//! signal handling.
+//!
+//! # The flush protocol
+//!
+//! `flush()` takes a ticket (`flush_requested += 1`), wakes the backend and
+//! waits until `flush_done >= ticket`. The backend reads `flush_requested`
+//! (`Acquire`) at the start of a round; everything the flushing thread
+//! committed to its ring happened before its ticket (`AcqRel`), so that round
+//! sees it. The round drains every ring up to the current time with no merge
+//! window, flushes every sink, and then publishes the ticket under the
+//! `flush_done` mutex and wakes the waiters.
+//!
+//! # Exits
+//!
+//! * Returning from `main`: the [`Guard`] drops and shuts down (drain, flush,
+//!   join the backend).
+//! * A panic: the hook logs it as a Fatal event and flushes before the
+//!   previous hook runs; the unwinding guard then shuts down.
+//! * SIGTERM/SIGINT (opt-in, [`crate::Config::handle_signals`]): a watcher
+//!   thread logs the signal, shuts down, then re-raises the signal with its
+//!   default action, so the exit status still says what killed the process.
+//! * `std::process::exit` runs no destructors: call [`shutdown`] first.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use crate::backend::{Backend, SinkSlot};
+use crate::callsite::{self, Filter};
+use crate::config::{Config, FullRingPolicy, SinkSpec, SinkTarget};
+use crate::format::{Format, Style};
+use crate::level::Level;
+use crate::ring::LaneHandle;
+use crate::sinks::{FileWriter, Sink, StdioWriter};
+
+/// State shared between callers and the backend thread.
+pub(crate) struct Runtime {
+    pub ring_bytes: usize,
+    pub full_ring: [FullRingPolicy; 7],
+    pub merge_window: Duration,
+    pub idle_sleep: Duration,
+    new_lanes: Mutex<Vec<LaneHandle>>,
+    /// Set (`Release`) after pushing to `new_lanes`; the backend checks it
+    /// (`Acquire`) every round and only then takes the lock.
+    has_new_lanes: AtomicBool,
+    orphans: Mutex<Vec<Vec<u8>>>,
+    has_orphans: AtomicBool,
+    pub flush_requested: AtomicU64,
+    flush_done: Mutex<u64>,
+    flush_cv: Condvar,
+    pub stop: AtomicBool,
+    alive: AtomicBool,
+    shut_down: AtomicBool,
+    backend_thread: OnceLock<Thread>,
+    backend_join: Mutex<Option<JoinHandle<()>>>,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+pub(crate) fn runtime() -> Option<&'static Runtime> {
+    RUNTIME.get().filter(|rt| rt.alive.load(Ordering::Acquire))
+}
+
+pub(crate) fn backend_alive() -> bool {
+    runtime().is_some()
+}
+
+pub(crate) fn wake_backend() {
+    if let Some(t) = RUNTIME.get().and_then(|rt| rt.backend_thread.get()) {
+        t.unpark();
+    }
+}
+
+fn on_backend_thread() -> bool {
+    RUNTIME
+        .get()
+        .and_then(|rt| rt.backend_thread.get())
+        .is_some_and(|t| t.id() == std::thread::current().id())
+}
+
+impl Runtime {
+    pub fn register_lane(&self, handle: LaneHandle) {
+        self.new_lanes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle);
+        self.has_new_lanes.store(true, Ordering::Release);
+    }
+
+    pub fn take_new_lanes(&self, mut f: impl FnMut(LaneHandle)) {
+        if self.has_new_lanes.swap(false, Ordering::Acquire) {
+            let mut lanes = self.new_lanes.lock().unwrap_or_else(|e| e.into_inner());
+            for handle in lanes.drain(..) {
+                f(handle);
+            }
+        }
+    }
+
+    pub fn push_orphan(&self, record: Vec<u8>) {
+        self.orphans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+        self.has_orphans.store(true, Ordering::Release);
+    }
+
+    pub fn take_orphans(&self, mut f: impl FnMut(Vec<u8>)) {
+        if self.has_orphans.swap(false, Ordering::Acquire) {
+            let records =
+                std::mem::take(&mut *self.orphans.lock().unwrap_or_else(|e| e.into_inner()));
+            for record in records {
+                f(record);
+            }
+        }
+    }
+
+    pub fn complete_flush(&self, ticket: u64) {
+        let mut done = self.flush_done.lock().unwrap_or_else(|e| e.into_inner());
+        *done = (*done).max(ticket);
+        self.flush_cv.notify_all();
+    }
+}
+
+/// Why [`init`] failed.
+#[derive(Debug)]
+pub enum InitError {
+    /// `init` was already called in this process.
+    AlreadyInitialized,
+    /// A file sink could not be opened.
+    Sink {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The signal handler could not be installed.
+    Signals(std::io::Error),
+    /// The backend thread could not be started.
+    Thread(std::io::Error),
+}
+
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InitError::AlreadyInitialized => {
+                f.write_str("narrate is already initialized in this process")
+            }
+            InitError::Sink { path, source } => {
+                write!(f, "cannot open log file `{}`: {source}", path.display())
+            }
+            InitError::Signals(e) => write!(f, "cannot install SIGTERM/SIGINT handling: {e}"),
+            InitError::Thread(e) => write!(f, "cannot start the narrate backend thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::Sink { source, .. } => Some(source),
+            InitError::Signals(e) | InitError::Thread(e) => Some(e),
+            InitError::AlreadyInitialized => None,
+        }
+    }
+}
+
+/// Shuts narrate down (draining and flushing everything) when dropped.
+/// Keep it alive for as long as the program logs: `let _guard = narrate::init(…)?;`
+#[must_use = "dropping the guard shuts narrate down at once"]
+#[derive(Debug)]
+pub struct Guard {
+    _private: (),
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        shutdown();
+    }
+}
+
+fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
+    use std::io::IsTerminal;
+    let (sink, color): (Box<dyn Sink>, bool) = match spec.target {
+        SinkTarget::Stdout => (
+            Box::new(StdioWriter::new(false)),
+            std::io::stdout().is_terminal(),
+        ),
+        SinkTarget::Stderr => (
+            Box::new(StdioWriter::new(true)),
+            std::io::stderr().is_terminal(),
+        ),
+        SinkTarget::File(cfg) => {
+            let path = cfg.path.clone();
+            let writer =
+                FileWriter::open(cfg).map_err(|source| InitError::Sink { path, source })?;
+            (Box::new(writer), false)
+        }
+        SinkTarget::Custom(sink) => (sink, false),
+    };
+    // NO_COLOR (https://no-color.org) turns colour off even on a terminal.
+    let color = color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Ok(SinkSlot {
+        sink,
+        style: Style::of(spec.format, color),
+        min_level: spec.min_level,
+        dirty: false,
+    })
+}
+
+/// Starts narrate: opens the sinks, starts the backend thread, enables the
+/// call sites at or above the configured level.
+///
+/// Errors are returned before anything is started: an unwritable file path
+/// gives [`InitError::Sink`] naming it. `init` works once per process.
+pub fn init(mut config: Config) -> Result<Guard, InitError> {
+    if RUNTIME.get().is_some() {
+        return Err(InitError::AlreadyInitialized);
+    }
+    if config.sinks.is_empty() {
+        config.sinks.push(SinkSpec::stdout(Format::Pretty));
+    }
+    let sinks = config
+        .sinks
+        .into_iter()
+        .map(open_sink)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Calibrate the clock before the first event needs it.
+    let _ = crate::clock::anchor();
+    let runtime = Runtime {
+        ring_bytes: config.ring_bytes,
+        full_ring: config.full_ring,
+        merge_window: config.merge_window,
+        idle_sleep: config.idle_sleep,
+        new_lanes: Mutex::new(Vec::new()),
+        has_new_lanes: AtomicBool::new(false),
+        orphans: Mutex::new(Vec::new()),
+        has_orphans: AtomicBool::new(false),
+        flush_requested: AtomicU64::new(0),
+        flush_done: Mutex::new(0),
+        flush_cv: Condvar::new(),
+        stop: AtomicBool::new(false),
+        alive: AtomicBool::new(true),
+        shut_down: AtomicBool::new(false),
+        backend_thread: OnceLock::new(),
+        backend_join: Mutex::new(None),
+    };
+    if RUNTIME.set(runtime).is_err() {
+        return Err(InitError::AlreadyInitialized);
+    }
+    let rt = RUNTIME.get().expect("just set");
+    let backend = Backend::new(sinks);
+    let join = std::thread::Builder::new()
+        .name("narrate-backend".into())
+        .spawn(move || backend.run(rt))
+        .map_err(|e| {
+            rt.alive.store(false, Ordering::Release);
+            InitError::Thread(e)
+        })?;
+    let _ = rt.backend_thread.set(join.thread().clone());
+    *rt.backend_join.lock().unwrap_or_else(|e| e.into_inner()) = Some(join);
+    if config.handle_signals {
+        install_signal_handling().inspect_err(|_| shutdown())?;
+    }
+    if config.panic_hook {
+        install_panic_hook();
+    }
+    callsite::set_filter(Filter {
+        running: true,
+        min_level: config.min_level,
+    });
+    Ok(Guard { _private: () })
+}
+
+/// Changes the least severe level emitted, at runtime.
+pub fn set_level(level: Level) {
+    let mut filter = callsite::current_filter();
+    filter.min_level = level;
+    callsite::set_filter(filter);
+}
+
+/// Returns once every event emitted before the call is written and every
+/// sink flushed. Returns at once when narrate is not running.
+pub fn flush() {
+    flush_timeout(Duration::MAX);
+}
+
+/// Like [`flush`], giving up after `timeout`. True when the flush completed.
+pub fn flush_timeout(timeout: Duration) -> bool {
+    let Some(rt) = runtime() else { return true };
+    if on_backend_thread() {
+        return false;
+    }
+    let ticket = rt.flush_requested.fetch_add(1, Ordering::AcqRel) + 1;
+    wake_backend();
+    let deadline = Instant::now().checked_add(timeout);
+    let mut done = rt.flush_done.lock().unwrap_or_else(|e| e.into_inner());
+    while *done < ticket {
+        if !rt.alive.load(Ordering::Acquire) {
+            return true; // shutdown drained everything
+        }
+        // Bounded waits, so a shutdown racing with us is noticed.
+        let mut wait = Duration::from_millis(50);
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            wait = wait.min(left);
+        }
+        done = rt
+            .flush_cv
+            .wait_timeout(done, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    true
+}
+
+/// Stops narrate: disables every call site, drains every ring, flushes every
+/// sink and joins the backend thread. Idempotent.
+///
+/// Dropping the [`Guard`] does this. Call it yourself before
+/// `std::process::exit`, which runs no destructors:
+///
+/// ```no_run
+/// narrate::shutdown();
+/// std::process::exit(2);
+/// ```
+pub fn shutdown() {
+    let Some(rt) = RUNTIME.get() else { return };
+    if rt.shut_down.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    callsite::set_filter(Filter {
+        running: false,
+        min_level: callsite::current_filter().min_level,
+    });
+    rt.stop.store(true, Ordering::Release);
+    wake_backend();
+    if !on_backend_thread() {
+        let join = rt
+            .backend_join
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(join) = join {
+            let _ = join.join();
+        }
+    }
+    rt.alive.store(false, Ordering::Release);
+    rt.complete_flush(u64::MAX);
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        crate::fatal!(
+            actor = "narrate",
+            action = "panic",
+            "thread '{thread}' panicked at {location}: {message}",
+        );
+        if !on_backend_thread() {
+            flush_timeout(Duration::from_secs(5));
+        }
+        previous(info);
+    }));
+}
+
+fn install_signal_handling() -> Result<(), InitError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(InitError::Signals)?;
+    std::thread::Builder::new()
+        .name("narrate-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let name = if signal == SIGTERM {
+                    "SIGTERM"
+                } else {
+                    "SIGINT"
+                };
+                crate::warn!(
+                    actor = "narrate",
+                    action = "signal",
+                    "received {name}, flushing before exit",
+                );
+                shutdown();
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                // Only reached if the default action does not end the process.
+                std::process::exit(128 + signal);
+            }
+        })
+        .map_err(InitError::Thread)?;
+    Ok(())
+}

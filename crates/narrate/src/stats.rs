@@ -1,0 +1,88 @@
+//! Self-metrics: what went in, what came out, and everything lost on the way.
+//!
+//! Counters are plain atomics. The drop counters are bumped on the caller's
+//! slow path only (a full ring or a dead backend), never in steady state; the
+//! rest are written by the backend thread alone. All use `Relaxed`: they are
+//! statistics, read as a snapshot, and order nothing else.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why an event never reached the sinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The thread's ring was full and its level's policy is `DropNewest`.
+    RingFull,
+    /// Emitted after `shutdown()` stopped the backend.
+    AfterShutdown,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::RingFull => "ring_full",
+            DropReason::AfterShutdown => "after_shutdown",
+        }
+    }
+}
+
+pub(crate) static DROPPED_RING_FULL: AtomicU64 = AtomicU64::new(0);
+pub(crate) static DROPPED_AFTER_SHUTDOWN: AtomicU64 = AtomicU64::new(0);
+pub(crate) static EVENTS_READ: AtomicU64 = AtomicU64::new(0);
+pub(crate) static EVENTS_WRITTEN: AtomicU64 = AtomicU64::new(0);
+pub(crate) static DROP_REPORTS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static SINK_ERRORS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static OVERSIZED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static RING_HIGH_WATER: AtomicU64 = AtomicU64::new(0);
+pub(crate) static LANES_REGISTERED: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn count_drop(reason: DropReason) {
+    match reason {
+        DropReason::RingFull => DROPPED_RING_FULL.fetch_add(1, Relaxed),
+        DropReason::AfterShutdown => DROPPED_AFTER_SHUTDOWN.fetch_add(1, Relaxed),
+    };
+}
+
+/// A snapshot of narrate's counters; see [`crate::stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events the backend took out of the rings.
+    pub events_read: u64,
+    /// Events handed to the sinks (user events only, not drop reports).
+    pub events_written: u64,
+    /// Events dropped because a ring was full under `DropNewest`.
+    pub dropped_ring_full: u64,
+    /// Events emitted after shutdown.
+    pub dropped_after_shutdown: u64,
+    /// In-band drop reports the backend wrote.
+    pub drop_reports: u64,
+    /// Failed sink writes or flushes (each sink counted separately).
+    pub sink_errors: u64,
+    /// Events larger than their ring, sent through the overflow path.
+    pub oversized_events: u64,
+    /// Most bytes ever seen waiting in one ring.
+    pub ring_high_water_bytes: u64,
+    /// Threads that have logged (each got a ring).
+    pub lanes_registered: u64,
+}
+
+impl Stats {
+    /// Total events lost, for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_ring_full + self.dropped_after_shutdown
+    }
+}
+
+/// Reads all counters.
+pub fn stats() -> Stats {
+    Stats {
+        events_read: EVENTS_READ.load(Relaxed),
+        events_written: EVENTS_WRITTEN.load(Relaxed),
+        dropped_ring_full: DROPPED_RING_FULL.load(Relaxed),
+        dropped_after_shutdown: DROPPED_AFTER_SHUTDOWN.load(Relaxed),
+        drop_reports: DROP_REPORTS.load(Relaxed),
+        sink_errors: SINK_ERRORS.load(Relaxed),
+        oversized_events: OVERSIZED.load(Relaxed),
+        ring_high_water_bytes: RING_HIGH_WATER.load(Relaxed),
+        lanes_registered: LANES_REGISTERED.load(Relaxed),
+    }
+}
