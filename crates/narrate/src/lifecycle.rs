@@ -213,9 +213,6 @@ fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
 /// Errors are returned before anything is started: an unwritable file path
 /// gives [`InitError::Sink`] naming it. `init` works once per process.
 pub fn init(mut config: Config) -> Result<Guard, InitError> {
-    if RUNTIME.get().is_some() {
-        return Err(InitError::AlreadyInitialized);
-    }
     if config.sinks.is_empty() {
         config.sinks.push(SinkSpec::stdout(Format::Pretty));
     }
@@ -224,6 +221,11 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         .into_iter()
         .map(open_sink)
         .collect::<Result<Vec<_>, _>>()?;
+    // Checked after opening the sinks, so a bad path is reported as such
+    // even in a process that already logs.
+    if RUNTIME.get().is_some() {
+        return Err(InitError::AlreadyInitialized);
+    }
     // Calibrate the clock before the first event needs it.
     let _ = crate::clock::anchor();
     let runtime = Runtime {

@@ -17,7 +17,8 @@ use crate::config::FileSink;
 use crate::event::Event;
 use crate::sinks::Sink;
 
-pub(crate) struct FileWriter {
+/// The writer behind [`FileSink`]; usable directly, e.g. inside a custom sink.
+pub struct FileWriter {
     cfg: FileSink,
     file: File,
     buf: Vec<u8>,
@@ -75,10 +76,12 @@ impl FileWriter {
     }
 }
 
-impl Sink for FileWriter {
-    fn write(&mut self, event: &Event<'_>, line: &[u8]) -> io::Result<()> {
+impl FileWriter {
+    /// Appends one line (ending in `\n`) of an event at `unix_ns`, rotating first
+    /// if the size or date says so.
+    pub fn write_line(&mut self, line: &[u8], unix_ns: u64) -> io::Result<()> {
         let len = line.len() as u64;
-        let day = event.timestamp_nanos() / 86_400_000_000_000;
+        let day = unix_ns / 86_400_000_000_000;
         let too_big = self
             .cfg
             .max_bytes
@@ -96,6 +99,12 @@ impl Sink for FileWriter {
             self.write_buf()?;
         }
         Ok(())
+    }
+}
+
+impl Sink for FileWriter {
+    fn write(&mut self, event: &Event<'_>, line: &[u8]) -> io::Result<()> {
+        self.write_line(line, event.timestamp_nanos())
     }
 
     fn flush(&mut self) -> io::Result<()> {

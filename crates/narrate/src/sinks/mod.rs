@@ -14,7 +14,7 @@ mod file;
 mod stdio;
 
 pub use capture::{Capture, CapturedEvent};
-pub(crate) use file::FileWriter;
+pub use file::FileWriter;
 pub(crate) use stdio::StdioWriter;
 
 use std::io;

@@ -1,0 +1,102 @@
+//! After warm-up, logging allocates nothing: not on the caller thread, not on
+//! the backend thread. A counting global allocator proves it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static TOTAL: AtomicU64 = AtomicU64::new(0);
+static TOTAL_BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static MINE: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        TOTAL.fetch_add(1, Ordering::Relaxed);
+        TOTAL_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        let _ = MINE.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        TOTAL.fetch_add(1, Ordering::Relaxed);
+        TOTAL_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+        let _ = MINE.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn emit(i: u64) {
+    let city = "0123456789abcdef";
+    narrate::info!(
+        action = "ship",
+        target = i,
+        "Order {order_id} shipped at {price} to {city}",
+        order_id = i,
+        price = 1.5f64 * i as f64,
+        ok = i % 2 == 0,
+        err_code = -3i32,
+    );
+}
+
+#[test]
+fn hundred_thousand_events_allocate_nothing_after_warm_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let _guard = narrate::init(
+        narrate::Config::new()
+            .level(narrate::Level::Info)
+            .sink(narrate::FileSink::new(&path))
+            .sink(
+                narrate::FileSink::new(dir.path().join("events.logfmt"))
+                    .format(narrate::Format::Logfmt),
+            )
+            .sink(
+                narrate::FileSink::new(dir.path().join("events.txt"))
+                    .format(narrate::Format::Pretty),
+            )
+            .panic_hook(false),
+    )
+    .unwrap();
+
+    // Warm-up: the lane, the call site, every backend buffer, and enough
+    // events to wrap the 1 MiB ring several times.
+    for i in 0..100_000 {
+        emit(i);
+    }
+    narrate::flush();
+
+    let total_before = TOTAL.load(Ordering::SeqCst);
+    let mine_before = MINE.with(Cell::get);
+    for i in 0..100_000 {
+        emit(i);
+    }
+    narrate::flush();
+    let caller = MINE.with(Cell::get) - mine_before;
+    let all = TOTAL.load(Ordering::SeqCst) - total_before;
+    let backend = all - caller;
+
+    assert_eq!(caller, 0, "caller-thread allocations");
+    assert_eq!(
+        backend, 0,
+        "backend allocations (all threads but the caller)"
+    );
+    let stats = narrate::stats();
+    assert_eq!(stats.events_written, 200_000);
+    assert_eq!(stats.dropped(), 0);
+    narrate::shutdown();
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(lines, 200_000);
+}
