@@ -46,7 +46,7 @@ fn emit(i: u64) {
         "Order {order_id} shipped at {price} to {city}",
         order_id = i,
         price = 1.5f64 * i as f64,
-        ok = i % 2 == 0,
+        ok = i.is_multiple_of(2),
         err_code = -3i32,
     );
 }

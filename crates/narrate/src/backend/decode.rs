@@ -205,51 +205,25 @@ mod tests {
         let chain = ErrorChain(&err);
         let bytes: &[u8] = &[0xff, 0x00, b'\n'];
         let none: Option<u64> = None;
-        let values: (
-            u64,
-            i64,
-            f64,
-            bool,
-            &str,
-            &[u8],
-            AsDisplay<'_, u8>,
-            AsDebug<'_, &str>,
-            &ErrorChain<'_>,
-            Option<u64>,
-        ) = (
+        // Encodes each value in turn into one payload, as the macros do.
+        macro_rules! encode_all {
+            ($($v:expr),*) => {{
+                let len = 0 $(+ $v.encoded_len())*;
+                encode_to_vec(len, |w| { $($v.encode(w);)* })
+            }};
+        }
+        let payload = encode_all!(
             u64::MAX,
-            -5,
-            1.5,
+            -5i64,
+            1.5f64,
             true,
             "héllo",
             bytes,
             AsDisplay(&7u8),
             AsDebug(&"q"),
             &chain,
-            none,
+            none
         );
-        let len = values.0.encoded_len()
-            + values.1.encoded_len()
-            + values.2.encoded_len()
-            + values.3.encoded_len()
-            + values.4.encoded_len()
-            + values.5.encoded_len()
-            + values.6.encoded_len()
-            + values.7.encoded_len()
-            + values.8.encoded_len()
-            + values.9.encoded_len();
-        let payload = encode_to_vec(len, |w| {
-            values.0.encode(w);
-            values.1.encode(w);
-            values.2.encode(w);
-            values.3.encode(w);
-            values.4.encode(w);
-            values.5.encode(w);
-            values.6.encode(w);
-            values.7.encode(w);
-            values.8.encode(w);
-            values.9.encode(w);
-        });
         let mut slots = Vec::new();
         decode_slots(&META, &payload, &mut slots);
         let f = Fields::new(&payload, &slots);

@@ -117,7 +117,7 @@ mod tests {
                 Mode::Json,
                 "dash \u{2014} emoji 🦀",
             ),
-            (b"bad \xff\xfe end", Mode::Json, "bad \\ufffd end"),
+            (b"bad \xff\xfe end", Mode::Json, "bad \\ufffd\\ufffd end"),
             (b"bad \xff end", Mode::Text, "bad \u{FFFD} end"),
             (b"\xe2\x80", Mode::Json, "\\ufffd"),
         ];
