@@ -160,7 +160,12 @@ fn worker(id: u64, budget: Arc<AtomicU64>, results: Arc<Mutex<Vec<u64>>>) -> u64
     }
     let anchor = narrate::clock::anchor();
     let mut out = results.lock().unwrap();
-    out.extend(timings.0.iter().map(|&t| anchor.clock().delta_as_nanos(0, t)));
+    out.extend(
+        timings
+            .0
+            .iter()
+            .map(|&t| anchor.clock().delta_as_nanos(0, t)),
+    );
     emitted
 }
 
@@ -237,7 +242,9 @@ pub fn run(args: DemoArgs) -> std::process::ExitCode {
         percentile(&lat, 99.9),
         lat.last().copied().unwrap_or(0)
     );
-    println!("  (per-call TSC reads; this VM's TSC ticks in ~10 ns steps, see `narrate bench` for batch-averaged medians)");
+    println!(
+        "  (per-call TSC reads; this VM's TSC ticks in ~10 ns steps, see `narrate bench` for batch-averaged medians)"
+    );
     if stats.events_written != emitted || lines != emitted || stats.dropped() != 0 {
         eprintln!("narrate demo: emitted, written and file lines disagree");
         return std::process::ExitCode::FAILURE;

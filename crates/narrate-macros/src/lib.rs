@@ -27,32 +27,61 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token};
 
-/// Longest literal human text accepted (the editorial limit).
-const HUMAN_LIMIT: usize = 100;
+mod attrs;
+
+/// Longest literal human text accepted by default (the editorial limit).
+/// Projects change it with the `NARRATE_HUMAN_LIMIT` environment variable at
+/// build time, e.g. in `.cargo/config.toml` under `[env]`.
+const DEFAULT_HUMAN_LIMIT: usize = 100;
+
+fn human_limit() -> usize {
+    std::env::var("NARRATE_HUMAN_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_HUMAN_LIMIT)
+}
+
+/// The editorial rule on literal human text.
+pub(crate) fn check_human_length(lit: &LitStr) -> syn::Result<()> {
+    let len = lit.value().chars().count();
+    let limit = human_limit();
+    if len > limit {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "narrate rule `human-too-long`: human text is {len} characters; the editorial limit is {limit}"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 const LEVELS: [&str; 6] = ["Trace", "Debug", "Info", "Warn", "Error", "Fatal"];
 
-enum Capture {
+pub(crate) enum Capture {
     Value,
     Display,
     Debug,
 }
 
-struct Field {
-    name: Ident,
-    capture: Capture,
-    value: Expr,
+pub(crate) struct Field {
+    pub name: Ident,
+    pub capture: Capture,
+    pub value: Expr,
 }
 
-struct EventArgs {
-    krate: TokenTree,
-    level: Ident,
-    template: Option<LitStr>,
-    actor: Option<LitStr>,
-    action: Option<LitStr>,
-    cute: Option<LitStr>,
-    story: Option<LitStr>,
-    fields: Vec<Field>,
+pub(crate) struct EventArgs {
+    pub krate: TokenStream2,
+    pub level: Ident,
+    pub template: Option<LitStr>,
+    pub actor: Option<LitStr>,
+    pub action: Option<LitStr>,
+    pub cute: Option<LitStr>,
+    pub story: Option<LitStr>,
+    pub fields: Vec<Field>,
+    /// When set, the expansion is an expression: `Some(value)` when the
+    /// event was enabled (and emitted), `None` otherwise.
+    pub enabled_value: Option<TokenStream2>,
 }
 
 fn literal_only(name: &Ident, input: ParseStream<'_>) -> syn::Result<LitStr> {
@@ -66,24 +95,30 @@ fn literal_only(name: &Ident, input: ParseStream<'_>) -> syn::Result<LitStr> {
     })
 }
 
+/// A level as a path (`Info`, `Level::Info`, `narrate::Level::Info`).
+fn parse_level(input: ParseStream<'_>) -> syn::Result<Ident> {
+    let level_path: syn::Path = input.parse()?;
+    level_path
+        .segments
+        .last()
+        .map(|s| s.ident.clone())
+        .filter(|i| LEVELS.contains(&i.to_string().as_str()))
+        .ok_or_else(|| {
+            syn::Error::new(
+                level_path.span(),
+                "expected a level: Trace, Debug, Info, Warn, Error or Fatal (e.g. `Level::Info`)",
+            )
+        })
+}
+
 impl Parse for EventArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let krate: TokenTree = input.parse()?;
         input.parse::<Token![,]>()?;
-        let level_path: syn::Path = input.parse()?;
-        let level = level_path
-            .segments
-            .last()
-            .map(|s| s.ident.clone())
-            .filter(|i| LEVELS.contains(&i.to_string().as_str()))
-            .ok_or_else(|| {
-                syn::Error::new(
-                    level_path.span(),
-                    "expected a level: Trace, Debug, Info, Warn, Error or Fatal (e.g. `Level::Info`)",
-                )
-            })?;
+        let level = parse_level(input)?;
         let mut args = EventArgs {
-            krate,
+            krate: krate.into(),
+            enabled_value: None,
             level,
             template: None,
             actor: None,
@@ -169,13 +204,13 @@ impl Parse for EventArgs {
     }
 }
 
-enum TemplatePiece {
+pub(crate) enum TemplatePiece {
     Literal(String),
     Field(String),
 }
 
 /// Splits a template at `{name}` placeholders; `{{` and `}}` are literal braces.
-fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
+pub(crate) fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
     let text = lit.value();
     let mut pieces = Vec::new();
     let mut literal = String::new();
@@ -233,9 +268,10 @@ fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
     Ok(pieces)
 }
 
-fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
+pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
     let EventArgs {
         krate,
+        enabled_value,
         level,
         template,
         actor,
@@ -248,15 +284,7 @@ fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
 
     let template_text = template.as_ref().map(LitStr::value).unwrap_or_default();
     if let Some(lit) = &template {
-        let len = template_text.chars().count();
-        if len > HUMAN_LIMIT {
-            return Err(syn::Error::new(
-                lit.span(),
-                format!(
-                    "narrate rule `human-too-long`: human text is {len} characters; the editorial limit is {HUMAN_LIMIT}"
-                ),
-            ));
-        }
+        check_human_length(lit)?;
     }
     let pieces = match &template {
         Some(lit) => parse_template(lit)?,
@@ -331,6 +359,13 @@ fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
         .iter()
         .map(|v| quote!(#private::Encode::encode(#v, __narrate_w);));
 
+    let (on_tail, off_branch) = match &enabled_value {
+        Some(v) => (
+            quote!(::core::option::Option::Some(#v)),
+            quote!(else { ::core::option::Option::None }),
+        ),
+        None => (quote!(), quote!()),
+    };
     Ok(quote! {
         {
             static __NARRATE_CALLSITE: #private::Callsite = #private::Callsite::new(#private::Metadata {
@@ -359,7 +394,8 @@ fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
                         });
                     }
                 }
-            }
+                #on_tail
+            } #off_branch
         }
     })
 }
@@ -369,6 +405,55 @@ fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
 pub fn event(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as EventArgs);
     expand(args)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// `narrate!(Level::X, …)`: forwards to the level's own macro (`x!(…)`), so
+/// that the level macros' compile-out applies to `narrate!` as well.
+#[proc_macro]
+pub fn dispatch_level(input: TokenStream) -> TokenStream {
+    struct Dispatch {
+        krate: TokenTree,
+        level: Ident,
+        rest: TokenStream2,
+    }
+    impl Parse for Dispatch {
+        fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+            let krate: TokenTree = input.parse()?;
+            input.parse::<Token![,]>()?;
+            let level = parse_level(input)?;
+            let rest = if input.is_empty() {
+                TokenStream2::new()
+            } else {
+                input.parse::<Token![,]>()?;
+                input.parse()?
+            };
+            Ok(Dispatch { krate, level, rest })
+        }
+    }
+    let Dispatch { krate, level, rest } = syn::parse_macro_input!(input as Dispatch);
+    let mac = Ident::new(&level.to_string().to_lowercase(), level.span());
+    quote!(#krate::#mac!(#rest)).into()
+}
+
+/// `#[trace_fn]`: Trace events on entry (with the arguments) and exit (with
+/// the elapsed time and the result). Options: `skip(a, b)`, `skip_all`,
+/// `no_result`.
+#[proc_macro_attribute]
+pub fn trace_fn(attr: TokenStream, item: TokenStream) -> TokenStream {
+    attrs::trace_fn(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// `#[narrate(actor = "…", action = "…", human = "…{arg}…")]`: one narration
+/// event per call, its template checked against the function's arguments,
+/// `{elapsed_ms}` and `{result}`. Options: `level = "info"` (default),
+/// `cute = "…"`, `story = "…"`.
+#[proc_macro_attribute]
+pub fn narrate(attr: TokenStream, item: TokenStream) -> TokenStream {
+    attrs::narrate(attr.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

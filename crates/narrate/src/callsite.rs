@@ -18,7 +18,7 @@
 //! A call site starts at `0` (unregistered). Its first execution takes the
 //! registry lock once, assigns an id and computes the interest against the
 //! current filter. Whenever the filter changes (`init`, `set_level`,
-//! `shutdown`) every registered call site is re-evaluated under the same lock,
+//! `set_filter`, `shutdown`) every registered call site is re-evaluated under the same lock,
 //! so a call site never misses a change and never pays for checking one.
 //!
 //! Ordering: `state` is written only under the registry lock and read with
@@ -30,6 +30,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::filter::Filter;
 use crate::level::Level;
 
 const ENABLED: u32 = 0b01;
@@ -119,7 +120,7 @@ impl Callsite {
         if state & REGISTERED == 0 {
             registry.callsites.push(self);
             let id = registry.callsites.len() as u32; // ids start at 1; 0 is reserved
-            let state = id << ID_SHIFT | REGISTERED | registry.filter.verdict(&self.meta);
+            let state = id << ID_SHIFT | REGISTERED | registry.verdict(&self.meta);
             self.state.store(state, Ordering::Relaxed);
         }
         let state = self.state.load(Ordering::Relaxed);
@@ -127,33 +128,35 @@ impl Callsite {
     }
 }
 
-/// The runtime filter every call site's interest is computed from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Filter {
-    /// False before `init` and after `shutdown`: nothing is enabled.
-    pub running: bool,
-    /// Least severe level that is emitted.
-    pub min_level: Level,
-}
-
-impl Filter {
-    fn verdict(&self, meta: &Metadata) -> u32 {
-        let on = self.running && self.min_level != Level::Mute && meta.level >= self.min_level;
-        if on { ENABLED } else { 0 }
-    }
-}
-
 struct Registry {
     callsites: Vec<&'static Callsite>,
     filter: Filter,
+    /// False before `init` and after `shutdown`: nothing is enabled.
+    running: bool,
+}
+
+impl Registry {
+    fn verdict(&self, meta: &Metadata) -> u32 {
+        if self.running && self.filter.enabled(meta) {
+            ENABLED
+        } else {
+            0
+        }
+    }
+
+    fn rebuild(&self) {
+        for cs in &self.callsites {
+            let state = cs.state.load(Ordering::Relaxed);
+            let new = (state & !ENABLED) | self.verdict(&cs.meta);
+            cs.state.store(new, Ordering::Relaxed);
+        }
+    }
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     callsites: Vec::new(),
-    filter: Filter {
-        running: false,
-        min_level: Level::Info,
-    },
+    filter: Filter::level(Level::Info),
+    running: false,
 });
 
 fn lock_registry() -> std::sync::MutexGuard<'static, Registry> {
@@ -166,15 +169,18 @@ fn lock_registry() -> std::sync::MutexGuard<'static, Registry> {
 pub(crate) fn set_filter(filter: Filter) {
     let mut registry = lock_registry();
     registry.filter = filter;
-    for cs in &registry.callsites {
-        let state = cs.state.load(Ordering::Relaxed);
-        let new = (state & !ENABLED) | filter.verdict(&cs.meta);
-        cs.state.store(new, Ordering::Relaxed);
-    }
+    registry.rebuild();
+}
+
+/// Turns every call site on (per the filter) or off, e.g. at shutdown.
+pub(crate) fn set_running(running: bool) {
+    let mut registry = lock_registry();
+    registry.running = running;
+    registry.rebuild();
 }
 
 pub(crate) fn current_filter() -> Filter {
-    lock_registry().filter
+    lock_registry().filter.clone()
 }
 
 /// Copies the call sites registered after the first `known.len()` into `known`,

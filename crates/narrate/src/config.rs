@@ -32,6 +32,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::filter::{Filter, FilterError};
 use crate::format::Format;
 use crate::level::Level;
 use crate::sinks::{Capture, Sink};
@@ -182,6 +183,8 @@ pub struct Config {
     pub(crate) idle_sleep: Duration,
     pub(crate) handle_signals: bool,
     pub(crate) panic_hook: bool,
+    pub(crate) filter: Option<Result<Filter, FilterError>>,
+    pub(crate) env_filter: bool,
 }
 
 impl Default for Config {
@@ -207,7 +210,26 @@ impl Config {
             idle_sleep: Duration::from_micros(200),
             handle_signals: false,
             panic_hook: true,
+            filter: None,
+            env_filter: true,
         }
+    }
+
+    /// Filter directives in `RUST_LOG` syntax extended with actions, e.g.
+    /// `"warn,my_crate::db=debug,[dispatch]=trace"` (see [`crate::filter`]).
+    /// A malformed spec makes `init` fail with [`crate::InitError::Filter`].
+    /// Replaces [`Config::level`]; a spec with no bare level keeps it as default.
+    pub fn filter(mut self, spec: &str) -> Config {
+        self.filter = Some(Filter::parse(spec, self.min_level));
+        self
+    }
+
+    /// Whether `init` reads directives from `NARRATE_LOG` (default on). They
+    /// take precedence over the configured filter; a malformed value is
+    /// reported (stderr and an in-band warning) and ignored.
+    pub fn env_filter(mut self, on: bool) -> Config {
+        self.env_filter = on;
+        self
     }
 
     /// Least severe level emitted (default `Info`). `Mute` silences everything.

@@ -58,12 +58,17 @@
 
 extern crate self as narrate;
 
+#[macro_use]
+mod macros;
+
 pub mod backend;
 pub mod callsite;
 pub mod clock;
 pub mod config;
 pub mod encode;
+mod encode_auto;
 pub mod event;
+pub mod filter;
 pub mod format;
 mod level;
 pub mod lifecycle;
@@ -75,9 +80,12 @@ pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
 pub use encode::{AsDebug, AsDisplay, ErrorChain};
 pub use event::Event;
+pub use filter::{Filter, FilterError};
 pub use format::Format;
 pub use level::{Level, ParseLevelError};
-pub use lifecycle::{Guard, InitError, flush, flush_timeout, init, set_level, shutdown};
+pub use lifecycle::{
+    Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
+};
 pub use sinks::{Capture, CapturedEvent, Sink};
 pub use stats::{DropReason, Stats, stats};
 
@@ -90,52 +98,25 @@ pub fn error<'a, E: std::error::Error + 'a>(e: &'a E) -> ErrorChain<'a> {
 pub mod __private {
     pub use crate::callsite::{Callsite, Metadata, Piece};
     pub use crate::encode::{AsDebug, AsDisplay, Encode};
+    pub use crate::encode_auto::{
+        ViaDebug, ViaEncode, ViaError, ViaTypeName, Wrap, elapsed_ns, now_raw,
+    };
     pub use crate::level::Level;
     pub use crate::ring::emit;
-    pub use narrate_macros::event;
+    pub use narrate_macros::{dispatch_level, event};
 
     /// Whether the `cute-mode` feature is on (cute/story texts are kept).
-    pub const CUTE_MODE: bool = cfg!(feature = "cute-mode");
+    pub const CUTE_MODE: bool = cfg!(narrate_cute);
 }
 
-/// Emits an event at a level given as a path: `narrate!(Level::Warn, "…")`.
-#[macro_export]
-macro_rules! narrate {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, $($arg)+) };
-}
+pub use narrate_macros::trace_fn;
 
-/// Emits a Trace event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! trace {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Trace, $($arg)+) };
-}
-
-/// Emits a Debug event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! debug {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Debug, $($arg)+) };
-}
-
-/// Emits an Info event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! info {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Info, $($arg)+) };
-}
-
-/// Emits a Warn event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! warn {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Warn, $($arg)+) };
-}
-
-/// Emits an Error event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! error {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Error, $($arg)+) };
-}
-
-/// Emits a Fatal event. See the crate docs for the arguments.
-#[macro_export]
-macro_rules! fatal {
-    ($($arg:tt)+) => { $crate::__private::event!($crate, Fatal, $($arg)+) };
+/// The function attributes, `#[trace_fn]` and `#[narrate(…)]`.
+///
+/// `#[narrate]` shares its name with the `narrate!` macro, and Rust keeps
+/// attributes and macros in one namespace, so it lives here: write
+/// `#[narrate::attributes::narrate(…)]`, or `use narrate::attributes::narrate;`
+/// and then `#[narrate(…)]`.
+pub mod attributes {
+    pub use narrate_macros::{narrate, trace_fn};
 }

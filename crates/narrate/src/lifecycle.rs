@@ -28,8 +28,9 @@ use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, SinkSlot};
-use crate::callsite::{self, Filter};
+use crate::callsite;
 use crate::config::{Config, FullRingPolicy, SinkSpec, SinkTarget};
+use crate::filter::{Filter, FilterError};
 use crate::format::{Format, Style};
 use crate::level::Level;
 use crate::ring::LaneHandle;
@@ -137,6 +138,8 @@ pub enum InitError {
     Signals(std::io::Error),
     /// The backend thread could not be started.
     Thread(std::io::Error),
+    /// The filter given to [`Config::filter`] is malformed.
+    Filter(FilterError),
 }
 
 impl std::fmt::Display for InitError {
@@ -150,6 +153,7 @@ impl std::fmt::Display for InitError {
             }
             InitError::Signals(e) => write!(f, "cannot install SIGTERM/SIGINT handling: {e}"),
             InitError::Thread(e) => write!(f, "cannot start the narrate backend thread: {e}"),
+            InitError::Filter(e) => write!(f, "{e}"),
         }
     }
 }
@@ -159,6 +163,7 @@ impl std::error::Error for InitError {
         match self {
             InitError::Sink { source, .. } => Some(source),
             InitError::Signals(e) | InitError::Thread(e) => Some(e),
+            InitError::Filter(e) => Some(e),
             InitError::AlreadyInitialized => None,
         }
     }
@@ -213,6 +218,11 @@ fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
 /// Errors are returned before anything is started: an unwritable file path
 /// gives [`InitError::Sink`] naming it. `init` works once per process.
 pub fn init(mut config: Config) -> Result<Guard, InitError> {
+    let filter = match config.filter.take() {
+        Some(Ok(filter)) => filter,
+        Some(Err(e)) => return Err(InitError::Filter(e)),
+        None => Filter::level(config.min_level),
+    };
     if config.sinks.is_empty() {
         config.sinks.push(SinkSpec::stdout(Format::Pretty));
     }
@@ -266,18 +276,47 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if config.panic_hook {
         install_panic_hook();
     }
-    callsite::set_filter(Filter {
-        running: true,
-        min_level: config.min_level,
-    });
+    let mut env_error = None;
+    let filter = match (&config.env_filter, std::env::var(ENV_FILTER)) {
+        (true, Ok(spec)) => Filter::parse(&spec, filter.default).unwrap_or_else(|e| {
+            env_error = Some(e);
+            filter
+        }),
+        _ => filter,
+    };
+    callsite::set_filter(filter);
+    callsite::set_running(true);
+    if let Some(e) = env_error {
+        // A typo in an environment variable should not stop a service from
+        // starting; it is reported where its operators will look.
+        eprintln!("narrate: {ENV_FILTER} ignored: {e}");
+        crate::warn!(
+            actor = "narrate",
+            action = "filter",
+            "{ENV_FILTER} ignored: invalid directive {directive}: {reason}",
+            directive = e.directive.as_str(),
+            reason = e.reason.as_str(),
+        );
+    }
     Ok(Guard { _private: () })
 }
 
-/// Changes the least severe level emitted, at runtime.
+/// The environment variable read by `init` for filter directives.
+pub const ENV_FILTER: &str = "NARRATE_LOG";
+
+/// Changes the default level, at runtime, keeping the directives.
 pub fn set_level(level: Level) {
     let mut filter = callsite::current_filter();
-    filter.min_level = level;
+    filter.default = level;
     callsite::set_filter(filter);
+}
+
+/// Replaces the filter with `spec` (see [`crate::filter`]), at runtime. On a
+/// malformed spec nothing changes and the error names the bad directive.
+pub fn set_filter(spec: &str) -> Result<(), FilterError> {
+    let default = callsite::current_filter().default;
+    callsite::set_filter(Filter::parse(spec, default)?);
+    Ok(())
 }
 
 /// Returns once every event emitted before the call is written and every
@@ -333,10 +372,7 @@ pub fn shutdown() {
     if rt.shut_down.swap(true, Ordering::AcqRel) {
         return;
     }
-    callsite::set_filter(Filter {
-        running: false,
-        min_level: callsite::current_filter().min_level,
-    });
+    callsite::set_running(false);
     rt.stop.store(true, Ordering::Release);
     wake_backend();
     if !on_backend_thread() {
