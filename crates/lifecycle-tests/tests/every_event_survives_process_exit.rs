@@ -92,3 +92,30 @@ fn sigterm_with_handling_on_writes_everything() {
     assert_eq!(n, 100_000);
     assert!(others.iter().any(|v| v["action"] == "signal"));
 }
+
+#[test]
+fn narrate_log_filters_and_a_malformed_value_is_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = dir.path().join("quiet.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_lifecycle-child"))
+        .args(["return", quiet.to_str().unwrap()])
+        .env("NARRATE_LOG", "warn")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(child_events(&quiet).0, 0, "info events filtered out by NARRATE_LOG=warn");
+
+    let bad = dir.path().join("bad.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_lifecycle-child"))
+        .args(["return", bad.to_str().unwrap()])
+        .env("NARRATE_LOG", "info,db=loud")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NARRATE_LOG ignored: invalid filter directive `db=loud`"), "{stderr}");
+    let (n, others) = child_events(&bad);
+    assert_eq!(n, 100_000, "the configured filter stays in force");
+    assert!(others.iter().any(|v| v["action"] == "filter" && v["level"] == "warn"));
+}

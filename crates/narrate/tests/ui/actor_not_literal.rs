@@ -1,0 +1,4 @@
+fn main() {
+    let who = "orders";
+    narrate::info!(actor = who, "shipped");
+}

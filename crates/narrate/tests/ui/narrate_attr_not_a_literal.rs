@@ -1,0 +1,6 @@
+#[narrate::attributes::narrate(actor = orders, human = "Dispatched")]
+fn dispatch() {}
+
+fn main() {
+    dispatch();
+}

@@ -1,0 +1,6 @@
+#[narrate::attributes::narrate(humane = "Dispatched")]
+fn dispatch() {}
+
+fn main() {
+    dispatch();
+}

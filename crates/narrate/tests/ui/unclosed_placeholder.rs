@@ -1,0 +1,3 @@
+fn main() {
+    narrate::info!("Order {order_id shipped");
+}
