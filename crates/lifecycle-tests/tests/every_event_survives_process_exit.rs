@@ -104,7 +104,11 @@ fn narrate_log_filters_and_a_malformed_value_is_reported_not_fatal() {
         .status()
         .unwrap();
     assert!(status.success());
-    assert_eq!(child_events(&quiet).0, 0, "info events filtered out by NARRATE_LOG=warn");
+    assert_eq!(
+        child_events(&quiet).0,
+        0,
+        "info events filtered out by NARRATE_LOG=warn"
+    );
 
     let bad = dir.path().join("bad.jsonl");
     let out = Command::new(env!("CARGO_BIN_EXE_lifecycle-child"))
@@ -114,8 +118,15 @@ fn narrate_log_filters_and_a_malformed_value_is_reported_not_fatal() {
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("NARRATE_LOG ignored: invalid filter directive `db=loud`"), "{stderr}");
+    assert!(
+        stderr.contains("NARRATE_LOG ignored: invalid filter directive `db=loud`"),
+        "{stderr}"
+    );
     let (n, others) = child_events(&bad);
     assert_eq!(n, 100_000, "the configured filter stays in force");
-    assert!(others.iter().any(|v| v["action"] == "filter" && v["level"] == "warn"));
+    assert!(
+        others
+            .iter()
+            .any(|v| v["action"] == "filter" && v["level"] == "warn")
+    );
 }

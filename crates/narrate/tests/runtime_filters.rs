@@ -47,11 +47,24 @@ fn directives_select_call_sites_and_bad_ones_change_nothing() {
     assert_eq!(err.directive, "runtime_filters::db=loud");
     assert!(err.to_string().contains("unknown level `loud`"), "{err}");
     emit_all();
-    assert_eq!(humans(&capture), ["root warn", "dispatch trace"], "previous filter kept");
+    assert_eq!(
+        humans(&capture),
+        ["root warn", "dispatch trace"],
+        "previous filter kept"
+    );
 
     narrate::set_level(Level::Debug);
     emit_all();
-    assert_eq!(humans(&capture), ["root debug", "root info", "root warn", "dispatch trace", "db debug"]);
+    assert_eq!(
+        humans(&capture),
+        [
+            "root debug",
+            "root info",
+            "root warn",
+            "dispatch trace",
+            "db debug"
+        ]
+    );
 
     narrate::set_filter("off").unwrap();
     emit_all();

@@ -289,7 +289,12 @@ impl Formatter {
         out.extend_from_slice(b"  ");
         self.human(event, out, Mode::Text);
         let mut first = true;
-        for (name, value) in event.key_values() {
+        for (i, name) in meta.fields.iter().enumerate() {
+            // Values already shown in the human text are not repeated here.
+            if meta.is_envelope_field(i) || meta.pieces.contains(&Piece::Field(i as u16)) {
+                continue;
+            }
+            let value = event.fields.get(i);
             out.extend_from_slice(if first { b"  " } else { b" " });
             first = false;
             paint(out, b"\x1b[2m");
