@@ -72,6 +72,7 @@ pub mod filter;
 pub mod format;
 mod level;
 pub mod lifecycle;
+pub mod profile;
 pub mod ring;
 pub mod sinks;
 pub mod stats;

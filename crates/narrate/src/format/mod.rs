@@ -117,7 +117,7 @@ impl Formatter {
         }
     }
 
-    fn human(&mut self, event: &Event<'_>, out: &mut Vec<u8>, mode: Mode) {
+    pub(crate) fn human(&mut self, event: &Event<'_>, out: &mut Vec<u8>, mode: Mode) {
         for piece in event.meta.pieces {
             match *piece {
                 Piece::Literal(s) => escape(out, s.as_bytes(), mode),
