@@ -185,6 +185,7 @@ pub struct Config {
     pub(crate) panic_hook: bool,
     pub(crate) filter: Option<Result<Filter, FilterError>>,
     pub(crate) env_filter: bool,
+    pub(crate) backend_core: Option<usize>,
 }
 
 impl Default for Config {
@@ -212,6 +213,7 @@ impl Config {
             panic_hook: true,
             filter: None,
             env_filter: true,
+            backend_core: None,
         }
     }
 
@@ -283,6 +285,14 @@ impl Config {
     /// How long the backend sleeps when all rings are empty (default 200 µs).
     pub fn idle_sleep(mut self, sleep: Duration) -> Config {
         self.idle_sleep = sleep;
+        self
+    }
+
+    /// Pins the backend thread to one CPU core (by index in the list the OS
+    /// reports). Keeps the backend off the cores of latency-critical threads;
+    /// ignored where pinning is not supported.
+    pub fn backend_core(mut self, core: usize) -> Config {
+        self.backend_core = Some(core);
         self
     }
 

@@ -261,9 +261,17 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     }
     let rt = RUNTIME.get().expect("just set");
     let backend = Backend::new(sinks);
+    let core = config
+        .backend_core
+        .and_then(|i| core_affinity::get_core_ids().and_then(|ids| ids.get(i).copied()));
     let join = std::thread::Builder::new()
         .name("narrate-backend".into())
-        .spawn(move || backend.run(rt))
+        .spawn(move || {
+            if let Some(core) = core {
+                core_affinity::set_for_current(core);
+            }
+            backend.run(rt)
+        })
         .map_err(|e| {
             rt.alive.store(false, Ordering::Release);
             InitError::Thread(e)
