@@ -1,0 +1,320 @@
+//! The child process: sets up one logger, times it, reports one JSON line.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::tsc::{self, ClockInfo};
+use crate::{ChildArgs, LoggerKind, Row, Scenario};
+
+/// The 16-byte string field.
+const CITY: &str = "0123456789abcdef";
+
+/// How the calls are timed; see `docs/performance/bench-method.md`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    /// Rounds of each kind (per-call and batched).
+    pub rounds: usize,
+    /// Calls per round (the first one after the sleep is the "cold" call).
+    pub round_calls: usize,
+    /// Calls per timed batch in batched rounds (for the median).
+    pub batch: usize,
+    /// Sleep before every round, so backends drain and go idle.
+    pub sleep: Duration,
+    /// Untimed rounds before the timed ones.
+    pub warmup_rounds: usize,
+}
+
+/// Raw timings in ticks.
+struct Raw {
+    /// Per-call brackets, except the first call of each round.
+    warm: Vec<u64>,
+    /// Per-call brackets of the first call after each sleep.
+    cold: Vec<u64>,
+    /// Brackets around `plan.batch` consecutive calls.
+    batches: Vec<u64>,
+    /// Every call made, warm-up included.
+    calls: u64,
+}
+
+/// Times `emit` following `plan`. `emit(i)` makes one logging call.
+#[inline(never)]
+fn drive<F: FnMut(u64)>(plan: &Plan, mut emit: F) -> Raw {
+    let per_round_batches = (plan.round_calls / plan.batch).max(1);
+    let mut raw = Raw {
+        warm: Vec::with_capacity(plan.rounds * plan.round_calls),
+        cold: Vec::with_capacity(plan.rounds),
+        batches: Vec::with_capacity(plan.rounds * per_round_batches),
+        calls: 0,
+    };
+    let mut i = 0u64;
+    for _ in 0..plan.warmup_rounds {
+        std::thread::sleep(plan.sleep);
+        for _ in 0..plan.round_calls {
+            emit(black_box(i));
+            i += 1;
+        }
+    }
+    for _ in 0..plan.rounds {
+        // Per-call round: tails.
+        std::thread::sleep(plan.sleep);
+        for j in 0..plan.round_calls {
+            let t0 = tsc::read();
+            emit(black_box(i));
+            let t1 = tsc::read();
+            i += 1;
+            let d = t1.wrapping_sub(t0);
+            if j == 0 {
+                raw.cold.push(d);
+            } else {
+                raw.warm.push(d);
+            }
+        }
+        // Batched round: medians.
+        std::thread::sleep(plan.sleep);
+        for _ in 0..per_round_batches {
+            let t0 = tsc::read();
+            for _ in 0..plan.batch {
+                emit(black_box(i));
+                i += 1;
+            }
+            let t1 = tsc::read();
+            raw.batches.push(t1.wrapping_sub(t0));
+        }
+    }
+    raw.calls = i;
+    raw
+}
+
+/// What a logger hands back after its timed calls.
+struct Delivery {
+    /// Events written, as counted in the output file.
+    lines: u64,
+    /// Events the logger itself says it dropped, when it can tell.
+    dropped_reported: Option<u64>,
+}
+
+pub(crate) fn run_child(args: &ChildArgs) -> Result<Row, String> {
+    let clock = ClockInfo::measure();
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let path = dir.path().join("out.log");
+    let plan = Plan {
+        rounds: args.samples.div_ceil(args.round_calls).max(1),
+        round_calls: args.round_calls.max(2),
+        batch: args.batch.max(1),
+        sleep: Duration::from_micros(args.sleep_us),
+        warmup_rounds: args.warmup_rounds,
+    };
+    let (raw, delivery) = match args.logger {
+        LoggerKind::Narrate => run_narrate(&plan, args.scenario, &path, false)?,
+        LoggerKind::NarrateDrop => run_narrate(&plan, args.scenario, &path, true)?,
+        LoggerKind::Tracing => run_tracing(&plan, args.scenario, dir.path())?,
+        LoggerKind::Log => run_log(&plan, args.scenario, &path)?,
+    };
+    Ok(summarize(args, &plan, &clock, raw, delivery))
+}
+
+fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Delivery) -> Row {
+    let Raw {
+        mut warm,
+        mut cold,
+        mut batches,
+        calls,
+    } = raw;
+    // All per-call samples, each tagged cold or warm, for the tails.
+    let mut all: Vec<(u64, bool)> = warm
+        .iter()
+        .map(|&t| (t, false))
+        .chain(cold.iter().map(|&t| (t, true)))
+        .collect();
+    all.sort_unstable();
+    warm.sort_unstable();
+    cold.sort_unstable();
+    batches.sort_unstable();
+    let per_call = |t: u64| round1(clock.ns(t, 1));
+    let at = |q: f64| all[rank(all.len(), q)];
+    let p999 = at(0.999);
+    let emitted = match args.scenario {
+        Scenario::CallerLatency => calls,
+        Scenario::Disabled => 0,
+    };
+    Row {
+        logger: args.logger.name().to_string(),
+        scenario: args.scenario.name().to_string(),
+        threads: 1,
+        median_ns: round1(clock.ns(batches[batches.len() / 2], plan.batch)),
+        p99_ns: per_call(at(0.99).0),
+        p999_ns: per_call(p999.0),
+        max_ns: per_call(all[all.len() - 1].0),
+        p999_reflects: if p999.1 { "cold" } else { "warm" }.to_string(),
+        p999_warm_ns: per_call(warm[rank(warm.len(), 0.999)]),
+        cold_first_call_median_ns: per_call(cold[cold.len() / 2]),
+        per_call_median_ns: per_call(all[all.len() / 2].0),
+        batch_mean_ns: round1(
+            batches
+                .iter()
+                .map(|&t| clock.ns(t, plan.batch))
+                .sum::<f64>()
+                / batches.len() as f64,
+        ),
+        events_emitted: emitted,
+        events_delivered: d.lines,
+        dropped_reported: d.dropped_reported,
+        calls,
+        per_call_samples: all.len() as u64,
+        batch_samples: batches.len() as u64,
+        batch_size: plan.batch as u64,
+        round_calls: plan.round_calls as u64,
+        sleep_us: plan.sleep.as_micros() as u64,
+        bracket_overhead_ns: round1(clock.bracket_overhead_ns),
+        tsc_step_ns: round1(clock.step_ns),
+    }
+}
+
+/// Index of the nearest-rank `q` quantile in a sorted slice of `n`.
+fn rank(n: usize, q: f64) -> usize {
+    ((q * n as f64).ceil() as usize).clamp(1, n) - 1
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// Lines of `path` that are benchmark events.
+fn count_events(path: &Path) -> Result<u64, String> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(format!("read {}: {e}", path.display())),
+    };
+    let needle = b"shipped at";
+    Ok(text
+        .split(|&b| b == b'\n')
+        .filter(|line| line.windows(needle.len()).any(|w| w == needle))
+        .count() as u64)
+}
+
+fn run_narrate(
+    plan: &Plan,
+    scenario: Scenario,
+    path: &Path,
+    drop_newest: bool,
+) -> Result<(Raw, Delivery), String> {
+    use narrate::{Config, FileSink, FullRingPolicy, Level};
+    let policy = if drop_newest {
+        FullRingPolicy::DropNewest
+    } else {
+        FullRingPolicy::Block
+    };
+    let guard = narrate::init(
+        Config::new()
+            .level(Level::Info)
+            .sink(FileSink::new(path))
+            .on_full_ring(policy),
+    )
+    .map_err(|e| format!("narrate init: {e}"))?;
+    let raw = match scenario {
+        Scenario::CallerLatency => drive(plan, |order_id| {
+            narrate::info!(
+                "Order {order_id} shipped at {price} to {city}",
+                order_id = order_id,
+                price = black_box(1.5f64),
+                city = black_box(CITY),
+            );
+        }),
+        Scenario::Disabled => drive(plan, |order_id| {
+            narrate::debug!(
+                "Order {order_id} shipped at {price} to {city}",
+                order_id = order_id,
+                price = black_box(1.5f64),
+                city = black_box(CITY),
+            );
+        }),
+    };
+    narrate::flush();
+    let stats = narrate::stats();
+    drop(guard);
+    Ok((
+        raw,
+        Delivery {
+            lines: count_events(path)?,
+            dropped_reported: Some(stats.dropped()),
+        },
+    ))
+}
+
+fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Delivery), String> {
+    let appender = tracing_appender::rolling::never(dir, "out.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(writer)
+        .with_max_level(tracing::Level::INFO)
+        .try_init()
+        .map_err(|e| format!("tracing init: {e}"))?;
+    let price = 1.5f64;
+    let raw = match scenario {
+        Scenario::CallerLatency => drive(plan, |order_id| {
+            let price = black_box(price);
+            let city = black_box(CITY);
+            tracing::info!(
+                order_id,
+                price,
+                city,
+                "Order {order_id} shipped at {price} to {city}"
+            );
+        }),
+        Scenario::Disabled => drive(plan, |order_id| {
+            let price = black_box(price);
+            let city = black_box(CITY);
+            tracing::debug!(
+                order_id,
+                price,
+                city,
+                "Order {order_id} shipped at {price} to {city}"
+            );
+        }),
+    };
+    // Dropping the guard flushes the channel and joins the worker.
+    drop(guard);
+    Ok((
+        raw,
+        Delivery {
+            lines: count_events(&dir.join("out.log"))?,
+            dropped_reported: None,
+        },
+    ))
+}
+
+fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Delivery), String> {
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Info)
+        .target(env_logger::Target::Pipe(Box::new(std::io::BufWriter::new(
+            file,
+        ))))
+        .try_init()
+        .map_err(|e| format!("env_logger init: {e}"))?;
+    let price = 1.5f64;
+    let raw = match scenario {
+        Scenario::CallerLatency => drive(plan, |order_id| {
+            let price = black_box(price);
+            let city = black_box(CITY);
+            log::info!("Order {order_id} shipped at {price} to {city}");
+        }),
+        Scenario::Disabled => drive(plan, |order_id| {
+            let price = black_box(price);
+            let city = black_box(CITY);
+            log::debug!("Order {order_id} shipped at {price} to {city}");
+        }),
+    };
+    log::logger().flush();
+    Ok((
+        raw,
+        Delivery {
+            lines: count_events(path)?,
+            dropped_reported: None,
+        },
+    ))
+}
