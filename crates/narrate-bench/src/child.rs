@@ -34,7 +34,8 @@ struct Raw {
     calls: u64,
 }
 
-/// Times `$emit(i)` following `$plan`, returning a [`Raw`].
+/// Times `$body` (with `$i` bound to the call number) following `$plan`,
+/// returning a [`Raw`].
 ///
 /// A macro rather than a generic function: a closure or fn item passed to a
 /// generic function is called through `FnMut::call_mut`, which LLVM kept out
@@ -43,20 +44,21 @@ struct Raw {
 /// is compiled into the timing loop, as a logging macro is at a user's call
 /// site.
 macro_rules! drive {
-    ($plan:expr, $emit:path) => {{
+    ($plan:expr, |$i:ident| $body:expr) => {{
         let plan: &Plan = $plan;
         let per_round_batches = (plan.round_calls / plan.batch).max(1);
         let mut raw = Raw {
-            warm: Vec::with_capacity(plan.rounds * plan.round_calls),
-            cold: Vec::with_capacity(plan.rounds),
-            batches: Vec::with_capacity(plan.rounds * per_round_batches),
+            warm: prefaulted(plan.rounds * plan.round_calls),
+            cold: prefaulted(plan.rounds),
+            batches: prefaulted(plan.rounds * per_round_batches),
             calls: 0,
         };
         let mut i = 0u64;
         for _ in 0..plan.warmup_rounds {
             std::thread::sleep(plan.sleep);
             for _ in 0..plan.round_calls {
-                $emit(black_box(i));
+                let $i = black_box(i);
+                $body;
                 i += 1;
             }
         }
@@ -65,7 +67,8 @@ macro_rules! drive {
             std::thread::sleep(plan.sleep);
             for j in 0..plan.round_calls {
                 let t0 = tsc::read();
-                $emit(black_box(i));
+                let $i = black_box(i);
+                $body;
                 let t1 = tsc::read();
                 i += 1;
                 let d = t1.wrapping_sub(t0);
@@ -80,7 +83,8 @@ macro_rules! drive {
             for _ in 0..per_round_batches {
                 let t0 = tsc::read();
                 for _ in 0..plan.batch {
-                    $emit(black_box(i));
+                    let $i = black_box(i);
+                    $body;
                     i += 1;
                 }
                 let t1 = tsc::read();
@@ -90,6 +94,15 @@ macro_rules! drive {
         raw.calls = i;
         raw
     }};
+}
+
+/// An empty vector whose `n` slots are already backed by touched pages, so
+/// that storing samples never takes a page fault during the run.
+fn prefaulted(n: usize) -> Vec<u64> {
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, 1);
+    std::hint::black_box(&mut v).clear();
+    v
 }
 
 /// What a logger hands back after its timed calls.
@@ -116,6 +129,7 @@ pub(crate) fn run_child(args: &ChildArgs) -> Result<Row, String> {
         LoggerKind::NarrateDrop => run_narrate(&plan, args.scenario, &path, true)?,
         LoggerKind::Tracing => run_tracing(&plan, args.scenario, dir.path())?,
         LoggerKind::Log => run_log(&plan, args.scenario, &path)?,
+        LoggerKind::Floor => run_floor(&plan, args.scenario),
     };
     Ok(summarize(args, &plan, &clock, raw, delivery))
 }
@@ -140,9 +154,9 @@ fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Deli
     let per_call = |t: u64| round1(clock.ns(t, 1));
     let at = |q: f64| all[rank(all.len(), q)];
     let p999 = at(0.999);
-    let emitted = match args.scenario {
-        Scenario::CallerLatency => calls,
-        Scenario::Disabled => 0,
+    let emitted = match (args.scenario, args.logger) {
+        (Scenario::Disabled, _) | (_, LoggerKind::Floor) => 0,
+        (Scenario::CallerLatency, _) => calls,
     };
     Row {
         logger: args.logger.name().to_string(),
@@ -220,8 +234,8 @@ fn run_narrate(
     )
     .map_err(|e| format!("narrate init: {e}"))?;
     let raw = match scenario {
-        Scenario::CallerLatency => drive!(plan, calls::narrate_info),
-        Scenario::Disabled => drive!(plan, calls::narrate_debug),
+        Scenario::CallerLatency => drive!(plan, |i| calls::narrate_info(i)),
+        Scenario::Disabled => drive!(plan, |i| calls::narrate_debug(i)),
     };
     narrate::flush();
     let stats = narrate::stats();
@@ -245,8 +259,8 @@ fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Deli
         .try_init()
         .map_err(|e| format!("tracing init: {e}"))?;
     let raw = match scenario {
-        Scenario::CallerLatency => drive!(plan, calls::tracing_info),
-        Scenario::Disabled => drive!(plan, calls::tracing_debug),
+        Scenario::CallerLatency => drive!(plan, |i| calls::tracing_info(i)),
+        Scenario::Disabled => drive!(plan, |i| calls::tracing_debug(i)),
     };
     // Dropping the guard flushes the channel and joins the worker.
     drop(guard);
@@ -257,6 +271,25 @@ fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Deli
             dropped_reported: None,
         },
     ))
+}
+
+/// The minimal-capture floor: no logger at all, just what any binary logger
+/// must do per event (see [`calls::Floor`]). Nothing is written anywhere.
+fn run_floor(plan: &Plan, scenario: Scenario) -> (Raw, Delivery) {
+    let mut floor = calls::Floor::new();
+    let raw = match scenario {
+        Scenario::CallerLatency => drive!(plan, |i| floor.capture(i)),
+        // A disabled event is a relaxed load of a level and a branch.
+        Scenario::Disabled => drive!(plan, |i| floor.gate(i)),
+    };
+    black_box(&floor);
+    (
+        raw,
+        Delivery {
+            lines: 0,
+            dropped_reported: None,
+        },
+    )
 }
 
 fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Delivery), String> {
@@ -270,8 +303,8 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
         .try_init()
         .map_err(|e| format!("env_logger init: {e}"))?;
     let raw = match scenario {
-        Scenario::CallerLatency => drive!(plan, calls::log_info),
-        Scenario::Disabled => drive!(plan, calls::log_debug),
+        Scenario::CallerLatency => drive!(plan, |i| calls::log_info(i)),
+        Scenario::Disabled => drive!(plan, |i| calls::log_debug(i)),
     };
     log::logger().flush();
     Ok((
@@ -294,6 +327,8 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
 /// them either way).
 mod calls {
     use std::hint::black_box;
+
+    use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
     /// The 16-byte string field.
     const CITY: &str = "0123456789abcdef";
@@ -357,5 +392,58 @@ mod calls {
         let price = black_box(PRICE);
         let city = black_box(CITY);
         log::debug!("Order {order_id} shipped at {price} to {city}");
+    }
+
+    /// The floor of any binary logger's caller path, after
+    /// `shared/BENCHMARKING.md`: a TSC read (through `quanta`, as narrate
+    /// reads it), a 64-byte record (header + the three fields) copied into a
+    /// 1 MiB ring, and a `Release` store of the write index. No consumer, no
+    /// full-ring check, no encoding decisions.
+    pub struct Floor {
+        clock: quanta::Clock,
+        ring: Vec<u8>,
+        write: AtomicUsize,
+        level: AtomicU8,
+    }
+
+    const RECORD: usize = 64;
+
+    impl Floor {
+        pub fn new() -> Floor {
+            Floor {
+                clock: quanta::Clock::new(),
+                // Every page touched up front.
+                ring: vec![1u8; 1 << 20],
+                write: AtomicUsize::new(0),
+                level: AtomicU8::new(2),
+            }
+        }
+
+        #[inline(always)]
+        pub fn capture(&mut self, order_id: u64) {
+            let tsc = self.clock.raw();
+            let city = black_box(CITY).as_bytes();
+            let price = black_box(PRICE);
+            let mut record = [0u8; RECORD];
+            record[0..4].copy_from_slice(&7u32.to_le_bytes());
+            record[4..8].copy_from_slice(&(RECORD as u32).to_le_bytes());
+            record[8..16].copy_from_slice(&tsc.to_le_bytes());
+            record[16..24].copy_from_slice(&order_id.to_le_bytes());
+            record[24..32].copy_from_slice(&price.to_le_bytes());
+            record[32..40].copy_from_slice(&(city.len() as u64).to_le_bytes());
+            record[40..40 + city.len().min(24)].copy_from_slice(&city[..city.len().min(24)]);
+            let pos = self.write.load(Ordering::Relaxed);
+            let at = pos & (self.ring.len() - 1);
+            self.ring[at..at + RECORD].copy_from_slice(&record);
+            self.write.store(pos + RECORD, Ordering::Release);
+        }
+
+        /// The disabled-event floor: one relaxed load and a branch.
+        #[inline(always)]
+        pub fn gate(&mut self, order_id: u64) {
+            if self.level.load(Ordering::Relaxed) <= 1 {
+                self.capture(order_id);
+            }
+        }
     }
 }

@@ -39,6 +39,10 @@ pub enum LoggerKind {
     /// log + env_logger to a buffered file.
     #[value(name = "log")]
     Log,
+    /// No logger: the minimal-capture floor (TSC read, 64-byte copy into a
+    /// 1 MiB ring, Release store), for reference.
+    #[value(name = "floor")]
+    Floor,
 }
 
 impl LoggerKind {
@@ -48,6 +52,7 @@ impl LoggerKind {
             LoggerKind::NarrateDrop => "narrate-drop",
             LoggerKind::Tracing => "tracing",
             LoggerKind::Log => "log",
+            LoggerKind::Floor => "floor",
         }
     }
 }
@@ -94,7 +99,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "narrate,narrate-drop,tracing,log"
+        default_value = "narrate,narrate-drop,tracing,log,floor"
     )]
     pub loggers: Vec<LoggerKind>,
     /// Scenarios to run, comma-separated.
@@ -359,7 +364,9 @@ fn table(rows: &[Row]) -> String {
         let base = rows
             .iter()
             .find(|r| r.logger == "narrate" && r.scenario == row.scenario);
-        let delivered = if row.events_emitted == 0 {
+        let delivered = if row.logger == "floor" {
+            "n/a".to_string()
+        } else if row.events_emitted == 0 {
             format!("{}/0", row.events_delivered)
         } else {
             format!(
