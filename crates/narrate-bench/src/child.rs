@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::tsc::{self, ClockInfo};
 use crate::{ChildArgs, LoggerKind, Row, Scenario};
@@ -111,6 +111,11 @@ struct Delivery {
     lines: u64,
     /// Events the logger itself says it dropped, when it can tell.
     dropped_reported: Option<u64>,
+    /// Time from the last timed call until the logger had written everything
+    /// (flush, or dropping its guard), in ms: the backlog left behind.
+    drain_ms: f64,
+    /// narrate only: the most bytes ever waiting in the ring.
+    ring_high_water_bytes: Option<u64>,
 }
 
 pub(crate) fn run_child(args: &ChildArgs) -> Result<Row, String> {
@@ -180,6 +185,8 @@ fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Deli
         events_emitted: emitted,
         events_delivered: d.lines,
         dropped_reported: d.dropped_reported,
+        drain_ms: (d.drain_ms * 100.0).round() / 100.0,
+        ring_high_water_bytes: d.ring_high_water_bytes,
         calls,
         per_call_samples: all.len() as u64,
         batch_samples: batches.len() as u64,
@@ -188,6 +195,9 @@ fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Deli
         sleep_us: plan.sleep.as_micros() as u64,
         bracket_overhead_ns: round1(clock.bracket_overhead_ns),
         tsc_step_ns: round1(clock.step_ns),
+        runs: 1,
+        run_medians_ns: Vec::new(),
+        run_p999_ns: Vec::new(),
     }
 }
 
@@ -237,7 +247,9 @@ fn run_narrate(
         Scenario::CallerLatency => drive!(plan, |i| calls::narrate_info(i)),
         Scenario::Disabled => drive!(plan, |i| calls::narrate_debug(i)),
     };
+    let drain = Instant::now();
     narrate::flush();
+    let drain_ms = drain.elapsed().as_secs_f64() * 1e3;
     let stats = narrate::stats();
     drop(guard);
     Ok((
@@ -245,6 +257,8 @@ fn run_narrate(
         Delivery {
             lines: count_events(path)?,
             dropped_reported: Some(stats.dropped()),
+            drain_ms,
+            ring_high_water_bytes: Some(stats.ring_high_water_bytes),
         },
     ))
 }
@@ -263,12 +277,16 @@ fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Deli
         Scenario::Disabled => drive!(plan, |i| calls::tracing_debug(i)),
     };
     // Dropping the guard flushes the channel and joins the worker.
+    let drain = Instant::now();
     drop(guard);
+    let drain_ms = drain.elapsed().as_secs_f64() * 1e3;
     Ok((
         raw,
         Delivery {
             lines: count_events(&dir.join("out.log"))?,
             dropped_reported: None,
+            drain_ms,
+            ring_high_water_bytes: None,
         },
     ))
 }
@@ -288,6 +306,8 @@ fn run_floor(plan: &Plan, scenario: Scenario) -> (Raw, Delivery) {
         Delivery {
             lines: 0,
             dropped_reported: None,
+            drain_ms: 0.0,
+            ring_high_water_bytes: None,
         },
     )
 }
@@ -306,12 +326,16 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
         Scenario::CallerLatency => drive!(plan, |i| calls::log_info(i)),
         Scenario::Disabled => drive!(plan, |i| calls::log_debug(i)),
     };
+    let drain = Instant::now();
     log::logger().flush();
+    let drain_ms = drain.elapsed().as_secs_f64() * 1e3;
     Ok((
         raw,
         Delivery {
             lines: count_events(path)?,
             dropped_reported: None,
+            drain_ms,
+            ring_high_water_bytes: None,
         },
     ))
 }

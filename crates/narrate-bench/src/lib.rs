@@ -108,6 +108,10 @@ pub struct BenchArgs {
     /// Per-call samples per logger and scenario (default 250000, 30000 with --quick).
     #[arg(long)]
     pub samples: Option<usize>,
+    /// Runs of the whole set (in rotated order); each statistic reported is
+    /// the median over the runs (max: the largest). Default 3, 1 with --quick.
+    #[arg(long)]
+    pub repeat: Option<usize>,
 }
 
 /// The hidden child subcommand: one logger, one scenario, one JSON line.
@@ -162,6 +166,10 @@ pub struct Row {
     pub events_delivered: u64,
     /// Drops the logger reports itself (narrate's stats), when it can.
     pub dropped_reported: Option<u64>,
+    /// Time from the last timed call until everything was written, in ms.
+    pub drain_ms: f64,
+    /// narrate only: the most bytes ever waiting in one ring.
+    pub ring_high_water_bytes: Option<u64>,
     pub calls: u64,
     pub per_call_samples: u64,
     pub batch_samples: u64,
@@ -170,6 +178,15 @@ pub struct Row {
     pub sleep_us: u64,
     pub bracket_overhead_ns: f64,
     pub tsc_step_ns: f64,
+    /// Child runs merged into this row.
+    #[serde(default)]
+    pub runs: u64,
+    /// Each run's median, in run order.
+    #[serde(default)]
+    pub run_medians_ns: Vec<f64>,
+    /// Each run's p99.9, in run order.
+    #[serde(default)]
+    pub run_p999_ns: Vec<f64>,
 }
 
 /// The machine the run happened on.
@@ -240,23 +257,52 @@ pub fn run(args: BenchArgs) -> ExitCode {
         clock.bracket_overhead_ns,
         samples
     );
-    let mut rows = Vec::new();
-    let mut failed = false;
+    let repeat = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
+    let mut runs: Vec<(LoggerKind, Scenario, Vec<Row>)> = Vec::new();
     for &scenario in &args.scenarios {
         for &logger in &args.loggers {
-            eprint!("  {:<14} {:<15} … ", logger.name(), scenario.name());
-            match spawn_child(&exe, logger, scenario, samples, warmup_rounds) {
-                Ok(row) => {
-                    eprintln!("median {}", fmt_ns(row.median_ns));
-                    rows.push(row);
-                }
-                Err(e) => {
-                    eprintln!("FAILED: {e}");
-                    failed = true;
+            runs.push((logger, scenario, Vec::new()));
+        }
+    }
+    let mut failed = false;
+    for rep in 0..repeat {
+        // Rotate the order so no logger always runs first or last.
+        let n = args.loggers.len().max(1);
+        for &scenario in &args.scenarios {
+            for k in 0..args.loggers.len() {
+                let logger = args.loggers[(k + rep) % n];
+                eprint!(
+                    "  run {}/{repeat} {:<14} {:<15} … ",
+                    rep + 1,
+                    logger.name(),
+                    scenario.name()
+                );
+                match spawn_child(&exe, logger, scenario, samples, warmup_rounds) {
+                    Ok(row) => {
+                        eprintln!(
+                            "median {}, p99.9 {}",
+                            fmt_ns(row.median_ns),
+                            fmt_ns(row.p999_ns)
+                        );
+                        if let Some(slot) = runs
+                            .iter_mut()
+                            .find(|(l, s, _)| *l == logger && *s == scenario)
+                        {
+                            slot.2.push(row);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("FAILED: {e}");
+                        failed = true;
+                    }
                 }
             }
         }
     }
+    let rows: Vec<Row> = runs
+        .into_iter()
+        .filter_map(|(_, _, rows)| merge_runs(rows))
+        .collect();
     print!("{}", table(&rows));
     if let Some(path) = &args.json {
         let report = Report {
@@ -274,6 +320,46 @@ pub fn run(args: BenchArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// One row from several runs of the same logger and scenario: the median
+/// of each statistic over the runs (the largest for `max`), counts summed.
+fn merge_runs(rows: Vec<Row>) -> Option<Row> {
+    let median = |f: &dyn Fn(&Row) -> f64| {
+        let mut v: Vec<f64> = rows.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let sum = |f: &dyn Fn(&Row) -> u64| rows.iter().map(f).sum::<u64>();
+    let first = rows.first()?;
+    let p999 = median(&|r| r.p999_ns);
+    Some(Row {
+        median_ns: median(&|r| r.median_ns),
+        p99_ns: median(&|r| r.p99_ns),
+        p999_ns: p999,
+        max_ns: rows.iter().map(|r| r.max_ns).fold(0.0, f64::max),
+        p999_reflects: rows
+            .iter()
+            .find(|r| r.p999_ns == p999)
+            .map_or_else(String::new, |r| r.p999_reflects.clone()),
+        p999_warm_ns: median(&|r| r.p999_warm_ns),
+        cold_first_call_median_ns: median(&|r| r.cold_first_call_median_ns),
+        per_call_median_ns: median(&|r| r.per_call_median_ns),
+        batch_mean_ns: median(&|r| r.batch_mean_ns),
+        events_emitted: sum(&|r| r.events_emitted),
+        events_delivered: sum(&|r| r.events_delivered),
+        dropped_reported: rows.iter().map(|r| r.dropped_reported).sum::<Option<u64>>(),
+        calls: sum(&|r| r.calls),
+        drain_ms: median(&|r| r.drain_ms),
+        ring_high_water_bytes: rows.iter().filter_map(|r| r.ring_high_water_bytes).max(),
+        per_call_samples: sum(&|r| r.per_call_samples),
+        batch_samples: sum(&|r| r.batch_samples),
+        bracket_overhead_ns: median(&|r| r.bracket_overhead_ns),
+        runs: rows.len() as u64,
+        run_medians_ns: rows.iter().map(|r| r.median_ns).collect(),
+        run_p999_ns: rows.iter().map(|r| r.p999_ns).collect(),
+        ..first.clone()
+    })
 }
 
 fn spawn_child(
