@@ -434,12 +434,13 @@ fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n{:<14} {:<15} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>22}",
+        "\n{:<14} {:<15} {:>10} {:>10} {:>10} {:>5} {:>10} {:>10} {:>9} {:>9} {:>22}",
         "logger",
         "scenario",
         "median",
         "p99",
         "p99.9",
+        "(of)",
         "max",
         "cold 1st",
         "median×",
@@ -464,12 +465,13 @@ fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<14} {:<15} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>22}",
+            "{:<14} {:<15} {:>10} {:>10} {:>10} {:>5} {:>10} {:>10} {:>9} {:>9} {:>22}",
             row.logger,
             row.scenario,
             fmt_ns(row.median_ns),
             fmt_ns(row.p99_ns),
             fmt_ns(row.p999_ns),
+            row.p999_reflects,
             fmt_ns(row.max_ns),
             fmt_ns(row.cold_first_call_median_ns),
             fmt_ratio(row.median_ns, base.map(|b| b.median_ns)),
@@ -479,7 +481,29 @@ fn table(rows: &[Row]) -> String {
     }
     let _ = writeln!(
         out,
-        "\nmedian: batch averages; p99/p99.9/max: per-call timings incl. the first call after each sleep (\"cold 1st\", its median); ×: ratio to narrate (Block) in the same scenario.\n"
+        "\nmedian: batch averages; p99/p99.9/max: per-call timings incl. the first call after each sleep (\"cold 1st\", its median);\n(of): whether the p99.9 sample is a cold first call or a warm one; ×: ratio to narrate (Block) in the same scenario."
     );
+    let find = |logger: &str| {
+        rows.iter()
+            .find(|r| r.logger == logger && r.scenario == "caller_latency")
+    };
+    if let (Some(n), Some(t)) = (find("narrate"), find("tracing")) {
+        let verdict = |ratio: f64| if ratio >= 50.0 { "meets" } else { "misses" };
+        let (m, p) = (t.median_ns / n.median_ns, t.p999_ns / n.p999_ns);
+        let _ = writeln!(
+            out,
+            "narrate vs tracing: median {m:.1}× lower ({} the ≥ 50× target), p99.9 {p:.1}× lower ({} it).",
+            verdict(m),
+            verdict(p)
+        );
+    }
+    if let (Some(n), Some(f)) = (find("narrate"), find("floor")) {
+        let _ = writeln!(
+            out,
+            "narrate median = {:.2}× the minimal-capture floor (target ≤ 2×).",
+            n.median_ns / f.median_ns
+        );
+    }
+    out.push('\n');
     out
 }
