@@ -107,8 +107,8 @@ fn prefaulted(n: usize) -> Vec<u64> {
 
 /// What a logger hands back after its timed calls.
 struct Delivery {
-    /// Events written, as counted in the output file.
-    lines: u64,
+    /// Events counted in the output file, the file's size, its first event.
+    file: (u64, u64, String),
     /// Events the logger itself says it dropped, when it can tell.
     dropped_reported: Option<u64>,
     /// Time from the last timed call until the logger had written everything
@@ -183,7 +183,9 @@ fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Deli
                 / batches.len() as f64,
         ),
         events_emitted: emitted,
-        events_delivered: d.lines,
+        events_delivered: d.file.0,
+        output_bytes: d.file.1,
+        sample_line: d.file.2,
         dropped_reported: d.dropped_reported,
         drain_ms: (d.drain_ms * 100.0).round() / 100.0,
         ring_high_water_bytes: d.ring_high_water_bytes,
@@ -210,18 +212,29 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-/// Lines of `path` that are benchmark events.
-fn count_events(path: &Path) -> Result<u64, String> {
+/// Benchmark events in the file at `path`, its size, and its first event.
+fn count_events(path: &Path) -> Result<(u64, u64, String), String> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((0, 0, String::new()));
+        }
         Err(e) => return Err(format!("read {}: {e}", path.display())),
     };
     let needle = b"shipped at";
-    Ok(text
+    let mut events = text
         .split(|&b| b == b'\n')
-        .filter(|line| line.windows(needle.len()).any(|w| w == needle))
-        .count() as u64)
+        .filter(|line| line.windows(needle.len()).any(|w| w == needle));
+    let first = events
+        .next()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .unwrap_or_default();
+    let count = if first.is_empty() {
+        0
+    } else {
+        1 + events.count() as u64
+    };
+    Ok((count, text.len() as u64, first))
 }
 
 fn run_narrate(
@@ -255,7 +268,7 @@ fn run_narrate(
     Ok((
         raw,
         Delivery {
-            lines: count_events(path)?,
+            file: count_events(path)?,
             dropped_reported: Some(stats.dropped()),
             drain_ms,
             ring_high_water_bytes: Some(stats.ring_high_water_bytes),
@@ -283,7 +296,7 @@ fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Deli
     Ok((
         raw,
         Delivery {
-            lines: count_events(&dir.join("out.log"))?,
+            file: count_events(&dir.join("out.log"))?,
             dropped_reported: None,
             drain_ms,
             ring_high_water_bytes: None,
@@ -304,7 +317,7 @@ fn run_floor(plan: &Plan, scenario: Scenario) -> (Raw, Delivery) {
     (
         raw,
         Delivery {
-            lines: 0,
+            file: (0, 0, String::new()),
             dropped_reported: None,
             drain_ms: 0.0,
             ring_high_water_bytes: None,
@@ -332,7 +345,7 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
     Ok((
         raw,
         Delivery {
-            lines: count_events(path)?,
+            file: count_events(path)?,
             dropped_reported: None,
             drain_ms,
             ring_high_water_bytes: None,

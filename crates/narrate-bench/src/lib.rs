@@ -164,6 +164,10 @@ pub struct Row {
     pub events_emitted: u64,
     /// Events counted in the file after flush/shutdown.
     pub events_delivered: u64,
+    /// Size of the output file.
+    pub output_bytes: u64,
+    /// The first event line in the output file (what the logger writes).
+    pub sample_line: String,
     /// Drops the logger reports itself (narrate's stats), when it can.
     pub dropped_reported: Option<u64>,
     /// Time from the last timed call until everything was written, in ms.
@@ -348,6 +352,7 @@ fn merge_runs(rows: Vec<Row>) -> Option<Row> {
         batch_mean_ns: median(&|r| r.batch_mean_ns),
         events_emitted: sum(&|r| r.events_emitted),
         events_delivered: sum(&|r| r.events_delivered),
+        output_bytes: sum(&|r| r.output_bytes),
         dropped_reported: rows.iter().map(|r| r.dropped_reported).sum::<Option<u64>>(),
         calls: sum(&|r| r.calls),
         drain_ms: median(&|r| r.drain_ms),
