@@ -109,7 +109,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub samples: Option<usize>,
     /// Runs of the whole set (in rotated order); each statistic reported is
-    /// the median over the runs (max: the largest). Default 3, 1 with --quick.
+    /// the median over the runs (max: the largest). Default 5, 1 with --quick.
     #[arg(long)]
     pub repeat: Option<usize>,
 }
@@ -261,7 +261,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         clock.bracket_overhead_ns,
         samples
     );
-    let repeat = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
+    let repeat = args.repeat.unwrap_or(if args.quick { 1 } else { 5 }).max(1);
     let mut runs: Vec<(LoggerKind, Scenario, Vec<Row>)> = Vec::new();
     for &scenario in &args.scenarios {
         for &logger in &args.loggers {
