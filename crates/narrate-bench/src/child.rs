@@ -484,3 +484,33 @@ mod calls {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank() {
+        assert_eq!(rank(1000, 0.999), 998);
+        assert_eq!(rank(1000, 0.5), 499);
+        assert_eq!(rank(1, 0.999), 0);
+        assert_eq!(rank(250_000, 0.99), 247_499);
+    }
+
+    #[test]
+    fn trimmed_mean_cuts_both_ends() {
+        let mut v: Vec<u64> = (0..100).map(|_| 52).collect();
+        v[0] = 26;
+        v[99] = 100_000;
+        v.sort_unstable();
+        assert_eq!(tsc::trimmed_mean(&v, 0.10), 52.0);
+    }
+
+    #[test]
+    fn clock_is_sane() {
+        let c = ClockInfo::measure();
+        assert!(c.ticks_per_ns > 0.0);
+        assert!(c.bracket_overhead_ticks >= 0.0);
+        assert!(c.ns(c.bracket_overhead_ticks as u64, 1) < 1.0);
+    }
+}
