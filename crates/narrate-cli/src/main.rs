@@ -1,4 +1,4 @@
-//! The `narrate` command: demo, bench, and tools around narrate's logs.
+//! The `narrate` command: the demo, and the tools that measure narrate.
 
 use std::process::ExitCode;
 
@@ -7,11 +7,7 @@ use clap::{Parser, Subcommand};
 mod demo;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "narrate",
-    version,
-    about = "Structured logging, narration and audit: demo and tools"
-)]
+#[command(name = "narrate", version, about = "Structured logging, narration and audit: demo and tools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,10 +17,17 @@ struct Cli {
 enum Command {
     /// Run a simulated order service that narrates through the whole pipeline.
     Demo(demo::DemoArgs),
+    /// Caller latency of narrate against tracing and log, in one run.
+    Bench(narrate_bench::BenchArgs),
+    /// One logger of `narrate bench`, in its own process (internal).
+    #[command(name = "__bench-child", hide = true)]
+    BenchChild(narrate_bench::ChildArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Demo(args) => demo::run(args),
+        Command::Bench(args) => narrate_bench::run(args),
+        Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }
