@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 mod demo;
 
 #[derive(Debug, Parser)]
-#[command(name = "narrate", version, about = "Structured logging, narration and audit: demo and tools")]
+#[command(
+    name = "narrate",
+    version,
+    about = "Structured logging, narration and audit: demo and tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

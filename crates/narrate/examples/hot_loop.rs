@@ -16,7 +16,12 @@ fn main() {
     for round in 0..100_000u64 {
         let t0 = clock.raw();
         for i in 0..20u64 {
-            narrate::info!("Order {order_id} shipped at {price} to {city}", order_id = round * 20 + i, price = 1.5, city);
+            narrate::info!(
+                "Order {order_id} shipped at {price} to {city}",
+                order_id = round * 20 + i,
+                price = 1.5,
+                city
+            );
         }
         let t1 = clock.raw();
         samples.push(clock.delta_as_nanos(t0, t1) as f64 / 20.0);
@@ -25,7 +30,11 @@ fn main() {
         }
     }
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("batch-average per event: median {:.1} ns, p90 {:.1} ns", samples[samples.len() / 2], samples[samples.len() * 9 / 10]);
+    println!(
+        "batch-average per event: median {:.1} ns, p90 {:.1} ns",
+        samples[samples.len() / 2],
+        samples[samples.len() * 9 / 10]
+    );
     let mut floor = Vec::with_capacity(100_000);
     let mut ring = vec![0u8; 1 << 20];
     let rec = [7u8; 64];
@@ -44,5 +53,8 @@ fn main() {
     }
     std::hint::black_box(&ring);
     floor.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("floor (tsc + 64-byte copy) per event: median {:.1} ns", floor[floor.len() / 2]);
+    println!(
+        "floor (tsc + 64-byte copy) per event: median {:.1} ns",
+        floor[floor.len() / 2]
+    );
 }

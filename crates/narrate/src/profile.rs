@@ -235,7 +235,11 @@ pub fn components(n: u64, work_dir: &std::path::Path) -> std::io::Result<Vec<Com
         formatter.format(Style::Json, black_box(&event), &mut line);
         black_box(&line);
     });
-    push("format (JSON, without render)", Side::Backend, (json - render).max(0.0));
+    push(
+        "format (JSON, without render)",
+        Side::Backend,
+        (json - render).max(0.0),
+    );
     line.clear();
     formatter.format(Style::Json, &event, &mut line);
     let mut file = FileWriter::open(crate::FileSink::new(work_dir.join("profile-write.jsonl")))?;
@@ -273,10 +277,17 @@ mod tests {
                 "write (buffered file)"
             ]
         );
-        assert!(costs.iter().all(|c| c.ns_per_event.is_finite() && c.ns_per_event >= 0.0));
+        assert!(
+            costs
+                .iter()
+                .all(|c| c.ns_per_event.is_finite() && c.ns_per_event >= 0.0)
+        );
         let written = std::fs::read_to_string(dir.join("profile-write.jsonl")).unwrap();
         let first: &str = written.lines().next().unwrap();
-        assert!(first.contains("\"human\":\"Order 19999 shipped at 9999.5 to 0123456789abcdef\""), "{first}");
+        assert!(
+            first.contains("\"human\":\"Order 19999 shipped at 9999.5 to 0123456789abcdef\""),
+            "{first}"
+        );
         assert!(minimal_capture_floor(20_000) > 0.0);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -140,7 +140,13 @@ impl Lane {
     #[cold]
     fn register() -> Option<Lane> {
         let runtime = lifecycle::runtime()?;
-        let (producer, consumer) = RingBuffer::new(runtime.ring_bytes);
+        let (mut producer, consumer) = RingBuffer::new(runtime.ring_bytes);
+        // Touch every page now, once: otherwise the first pass through the
+        // ring page-faults on the hot path (~256 faults per MiB, each a few
+        // µs). The chunk is dropped uncommitted, so nothing is published.
+        if let Ok(mut chunk) = producer.write_chunk(producer.buffer().capacity()) {
+            std::hint::black_box(chunk.as_mut_slices());
+        }
         let thread_id = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
         let thread_name = std::thread::current()
             .name()
@@ -201,7 +207,10 @@ impl Lane {
             stats::count_drop(DropReason::RingFull);
             return false;
         }
-        let mut spins = 0u32;
+        // Spin briefly (the backend is usually mid-pass), then yield a few
+        // times, then sleep in growing steps: on a machine with few cores a
+        // blocked caller must not take the CPU the backend needs to drain.
+        let mut round = 0u32;
         loop {
             if self.producer.slots() >= total {
                 return true;
@@ -210,12 +219,18 @@ impl Lane {
                 stats::count_drop(DropReason::AfterShutdown);
                 return false;
             }
-            spins += 1;
-            if spins < 100 {
-                std::hint::spin_loop();
-            } else {
-                lifecycle::wake_backend();
-                std::thread::yield_now();
+            round += 1;
+            match round {
+                0..=100 => std::hint::spin_loop(),
+                101..=110 => {
+                    lifecycle::wake_backend();
+                    std::thread::yield_now();
+                }
+                _ => {
+                    lifecycle::wake_backend();
+                    let micros = (round - 110).min(20) as u64 * 10;
+                    std::thread::sleep(std::time::Duration::from_micros(micros));
+                }
             }
         }
     }

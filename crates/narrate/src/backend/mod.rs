@@ -50,6 +50,28 @@ pub(crate) struct SinkSlot {
     pub dirty: bool,
 }
 
+/// Most events written in one merge pass before the backend looks at flush
+/// requests, new lanes and drop counters again (a few hundred µs of work).
+const PASS_LIMIT: usize = 4096;
+
+/// How a merge pass ended.
+enum Pass {
+    /// No head is eligible: every ring is empty or (draining) past `now`.
+    Empty(usize),
+    /// Heads remain but are younger than the merge window.
+    HeldBack(usize),
+    /// Stopped at `PASS_LIMIT`; more may be ready.
+    Limited(usize),
+}
+
+impl Pass {
+    fn written(&self) -> usize {
+        match *self {
+            Pass::Empty(n) | Pass::HeldBack(n) | Pass::Limited(n) => n,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Head {
     id: u32,
@@ -131,16 +153,15 @@ impl Backend {
             rt.take_new_lanes(|handle| self.lanes.push(LaneState { handle, head: None }));
             let draining = stopping || flush_requested > self.flush_done;
             let now = anchor.now_raw();
-            let cutoff = if draining {
-                now
-            } else {
-                now.saturating_sub(window)
-            };
-            let mut written = self.drain_orphans(rt);
-            written += self.merge(cutoff);
+            let orphans = self.drain_orphans(rt);
+            let pass = self.merge(now, now.saturating_sub(window), draining);
             self.report_drops();
             self.retire_closed_lanes();
+            let written = orphans + pass.written();
             if draining {
+                if let Pass::Limited(_) = pass {
+                    continue; // more to drain before the flush is complete
+                }
                 self.flush_sinks();
                 if flush_requested > self.flush_done {
                     self.flush_done = flush_requested;
@@ -153,6 +174,12 @@ impl Backend {
             }
             if written > 0 {
                 idle = 0;
+                continue;
+            }
+            if let Pass::HeldBack(_) = pass {
+                // Records are waiting out the merge window: come back soon,
+                // without flushing the sinks or backing off.
+                std::thread::park_timeout(Duration::from_micros(20));
                 continue;
             }
             // Nothing to do: write out what is buffered, then sleep a little
@@ -168,31 +195,55 @@ impl Backend {
         self.flush_sinks();
     }
 
-    /// One k-way merge pass over the ring heads, up to `cutoff`.
-    fn merge(&mut self, cutoff: u64) -> usize {
+    /// One k-way merge pass over the ring heads.
+    ///
+    /// A head is written when it is the oldest of all heads and either every
+    /// lane has a head (nothing can still arrive earlier than it) or it is
+    /// older than `window_cutoff` (an empty lane had `merge_window` to commit
+    /// anything earlier). When draining, everything up to `now` goes.
+    fn merge(&mut self, now: u64, window_cutoff: u64, draining: bool) -> Pass {
+        let mut high_water = stats::RING_HIGH_WATER.load(Relaxed);
         for lane in &mut self.lanes {
             if lane.head.is_none() {
                 lane.head = peek(lane);
             }
+            high_water = high_water.max(lane.handle.consumer.slots() as u64);
         }
+        stats::RING_HIGH_WATER.store(high_water, Relaxed);
         let mut written = 0;
         loop {
+            if written == PASS_LIMIT {
+                return Pass::Limited(written);
+            }
             let mut best: Option<(usize, u64)> = None;
+            let mut some_lane_empty = false;
             for (i, lane) in self.lanes.iter().enumerate() {
-                if let Some(h) = lane.head
-                    && h.tsc <= cutoff
-                    && best.is_none_or(|(_, t)| h.tsc < t)
-                {
-                    best = Some((i, h.tsc));
+                match lane.head {
+                    Some(h) if best.is_none_or(|(_, t)| h.tsc < t) => best = Some((i, h.tsc)),
+                    Some(_) => {}
+                    None => some_lane_empty = true,
                 }
             }
-            let Some((i, _)) = best else { break };
+            let Some((i, tsc)) = best else {
+                return Pass::Empty(written);
+            };
+            let eligible = if draining {
+                tsc <= now
+            } else {
+                !some_lane_empty || tsc <= window_cutoff
+            };
+            if !eligible {
+                return if draining {
+                    Pass::Empty(written)
+                } else {
+                    Pass::HeldBack(written)
+                };
+            }
             self.consume_head(i);
             written += 1;
             let lane = &mut self.lanes[i];
             lane.head = peek(lane);
         }
-        written
     }
 
     fn consume_head(&mut self, i: usize) {
@@ -318,10 +369,6 @@ fn peek(lane: &mut LaneState) -> Option<Head> {
         header[a.len()..].copy_from_slice(b);
         // Dropped without commit: peeking consumes nothing.
     }
-    let occupied = consumer.slots() as u64;
-    if occupied > stats::RING_HIGH_WATER.load(Relaxed) {
-        stats::RING_HIGH_WATER.store(occupied, Relaxed);
-    }
     let id = u32::from_le_bytes(header[0..4].try_into().ok()?);
     let len = u32::from_le_bytes(header[4..8].try_into().ok()?) as usize;
     let tsc = u64::from_le_bytes(header[8..16].try_into().ok()?);
@@ -343,7 +390,9 @@ impl Pipeline {
 
     /// Decodes, formats and writes one record (header included).
     fn process(&mut self, record: &[u8], lane: &LaneShared) {
-        stats::EVENTS_READ.fetch_add(1, Relaxed);
+        // The backend is the only writer of these counters: a load and a
+        // store, not a locked read-modify-write, per event.
+        stats::EVENTS_READ.store(stats::EVENTS_READ.load(Relaxed) + 1, Relaxed);
         let id = u32::from_le_bytes(record[0..4].try_into().unwrap_or_default());
         let tsc = u64::from_le_bytes(record[8..16].try_into().unwrap_or_default());
         let Some(callsite) = self.callsite(id) else {
@@ -376,6 +425,6 @@ impl Pipeline {
                 stats::SINK_ERRORS.fetch_add(1, Relaxed);
             }
         }
-        stats::EVENTS_WRITTEN.fetch_add(1, Relaxed);
+        stats::EVENTS_WRITTEN.store(stats::EVENTS_WRITTEN.load(Relaxed) + 1, Relaxed);
     }
 }

@@ -21,9 +21,14 @@ pub enum Mode {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `input` escaped for `mode` (without surrounding quotes).
+/// Invalid UTF-8 becomes U+FFFD, one per invalid sequence.
 pub fn escape(out: &mut Vec<u8>, input: &[u8], mode: Mode) {
+    // Validation is SIMD-fast in std; nearly every input is valid.
+    if let Ok(s) = std::str::from_utf8(input) {
+        return escape_str(out, s, mode);
+    }
     for chunk in input.utf8_chunks() {
-        escape_valid(out, chunk.valid().as_bytes(), mode);
+        escape_str(out, chunk.valid(), mode);
         if !chunk.invalid().is_empty() {
             out.extend_from_slice(if mode == Mode::Json {
                 b"\\ufffd"
@@ -34,38 +39,65 @@ pub fn escape(out: &mut Vec<u8>, input: &[u8], mode: Mode) {
     }
 }
 
-/// True when `b` (a byte of valid UTF-8) may need escaping.
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// True when one of the 8 bytes of `w` may need escaping: a control byte,
+/// DEL, any non-ASCII byte, or (JSON) `"` or `\`. SWAR: the usual
+/// "has byte less than n" and "has byte equal to b" tricks.
 #[inline(always)]
-fn special(b: u8, mode: Mode) -> bool {
-    b < 0x20 || b == 0x7f || b == 0xe2 || (mode == Mode::Json && (b == b'"' || b == b'\\'))
+fn word_needs_attention(w: u64, mode: Mode) -> bool {
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let less_than_space = w.wrapping_sub(LO * 0x20) & !w & HI;
+    let non_ascii_or_del = (w | w.wrapping_add(LO)) & HI;
+    let mut hit = less_than_space | non_ascii_or_del;
+    if mode == Mode::Json {
+        hit |= has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64));
+    }
+    hit != 0
 }
 
-fn escape_valid(out: &mut Vec<u8>, s: &[u8], mode: Mode) {
+/// Escapes valid UTF-8. Copies runs of plain bytes in one go; 8 bytes are
+/// checked at a time on the ASCII fast path.
+pub fn escape_str(out: &mut Vec<u8>, s: &str, mode: Mode) {
+    let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if !special(b, mode) {
+    while i < bytes.len() {
+        if i + 8 <= bytes.len() {
+            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+            if !word_needs_attention(w, mode) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        let plain = match b {
+            0x20..=0x7e => mode == Mode::Text || (b != b'"' && b != b'\\'),
+            0x80.. => true,
+            _ => false,
+        };
+        if plain && b < 0xe2 {
             i += 1;
             continue;
         }
-        // 0xE2 starts U+2000..U+2FFF; only U+2028/U+2029 need escaping.
-        if b == 0xe2 {
-            if s.get(i + 1) == Some(&0x80) && matches!(s.get(i + 2), Some(0xa8 | 0xa9)) {
-                out.extend_from_slice(&s[start..i]);
-                out.extend_from_slice(if s[i + 2] == 0xa8 {
-                    b"\\u2028"
-                } else {
-                    b"\\u2029"
-                });
-                i += 3;
-                start = i;
-            } else {
-                i += 1;
+        if b >= 0x80 {
+            // Multi-byte characters are kept, except the invisible ones
+            // that can break or disguise a line.
+            let width = utf8_width(b);
+            let ch = &bytes[i..i + width];
+            if let Some(code) = invisible(ch) {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(b"\\u");
+                for shift in [12, 8, 4, 0] {
+                    out.push(HEX[((code >> shift) & 0xf) as usize]);
+                }
+                start = i + width;
             }
+            i += width;
             continue;
         }
-        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(&bytes[start..i]);
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -84,7 +116,30 @@ fn escape_valid(out: &mut Vec<u8>, s: &[u8], mode: Mode) {
         i += 1;
         start = i;
     }
-    out.extend_from_slice(&s[start..]);
+    out.extend_from_slice(&bytes[start..]);
+}
+
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0.. => 4,
+        _ => 1,
+    }
+}
+
+/// The code point of `ch` (one UTF-8 character) if it must not appear raw:
+/// line and paragraph separators (line breaks to some JSON readers and to
+/// Python's `splitlines`), bidi overrides and isolates (which reorder how a
+/// line displays), and zero-width characters (which hide text).
+fn invisible(ch: &[u8]) -> Option<u32> {
+    let code = match *ch {
+        [0xe2, b1, b2] => 0x2000 | (((b1 & 0x3f) as u32) << 6) | (b2 & 0x3f) as u32,
+        [0xef, 0xbb, 0xbf] => 0xfeff,
+        _ => return None,
+    };
+    matches!(code, 0x200b..=0x200f | 0x2028..=0x202e | 0x2060 | 0x2066..=0x2069 | 0xfeff)
+        .then_some(code)
 }
 
 /// True when a logfmt value must be quoted.
@@ -125,6 +180,48 @@ mod tests {
             let mut out = Vec::new();
             escape(&mut out, input, *mode);
             assert_eq!(std::str::from_utf8(&out).unwrap(), *want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn json_escaping_round_trips_through_a_json_parser() {
+        let pool = [
+            "a",
+            "Z",
+            " ",
+            "\"",
+            "\\",
+            "\n",
+            "\r",
+            "\t",
+            "\u{0}",
+            "\u{1f}",
+            "\u{7f}",
+            "é",
+            "€",
+            "🦀",
+            "\u{2028}",
+            "\u{202e}",
+            "\u{feff}",
+            "\u{200b}",
+            "0123456789",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5_000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push_str(pool[(seed % pool.len() as u64) as usize]);
+            }
+            let mut out = b"\"".to_vec();
+            escape(&mut out, s.as_bytes(), Mode::Json);
+            out.push(b'"');
+            let text = std::str::from_utf8(&out).unwrap();
+            assert!(!text.contains(['\n', '\r', '\u{2028}', '\u{202e}']));
+            let back: String = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(back, s);
         }
     }
 

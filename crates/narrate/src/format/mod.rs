@@ -17,7 +17,7 @@ pub mod timestamp;
 use crate::backend::decode::Value;
 use crate::callsite::Piece;
 use crate::event::Event;
-use escape::{Mode, escape};
+use escape::{Mode, escape, escape_str};
 use timestamp::TimestampCache;
 
 /// Output format of a sink.
@@ -103,14 +103,14 @@ impl Formatter {
             Value::I64(n) => self.int(out, n),
             Value::F64(f) => self.float(out, f, false),
             Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Value::Str(s) | Value::Display(s) | Value::Debug(s) => escape(out, s.as_bytes(), mode),
+            Value::Str(s) | Value::Display(s) | Value::Debug(s) => escape_str(out, s, mode),
             Value::Bytes(b) => escape(out, b, mode),
             Value::Error(e) => {
                 for (i, link) in e.links().enumerate() {
                     if i > 0 {
                         out.extend_from_slice(b": ");
                     }
-                    escape(out, link.as_bytes(), mode);
+                    escape_str(out, link, mode);
                 }
             }
             Value::None => out.extend_from_slice(b"none"),
@@ -120,7 +120,7 @@ impl Formatter {
     pub(crate) fn human(&mut self, event: &Event<'_>, out: &mut Vec<u8>, mode: Mode) {
         for piece in event.meta.pieces {
             match *piece {
-                Piece::Literal(s) => escape(out, s.as_bytes(), mode),
+                Piece::Literal(s) => escape_str(out, s, mode),
                 Piece::Field(i) => self.text(out, event.fields.get(i as usize), mode),
             }
         }
@@ -132,17 +132,21 @@ impl Formatter {
             Value::I64(n) => self.int(out, n),
             Value::F64(f) => self.float(out, f, true),
             Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Value::Str(s) | Value::Display(s) | Value::Debug(s) => json_str(out, s.as_bytes()),
-            Value::Bytes(b) => json_str(out, b),
+            Value::Str(s) | Value::Display(s) | Value::Debug(s) => json_str(out, s),
+            Value::Bytes(b) => {
+                out.push(b'"');
+                escape(out, b, Mode::Json);
+                out.push(b'"');
+            }
             Value::Error(e) => {
                 out.extend_from_slice(b"{\"message\":");
-                json_str(out, e.message().as_bytes());
+                json_str(out, e.message());
                 out.extend_from_slice(b",\"sources\":[");
                 for (i, link) in e.links().skip(1).enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    json_str(out, link.as_bytes());
+                    json_str(out, link);
                 }
                 out.extend_from_slice(b"]}");
             }
@@ -157,10 +161,10 @@ impl Formatter {
         out.extend_from_slice(b"\",\"level\":\"");
         out.extend_from_slice(meta.level.as_str().as_bytes());
         out.extend_from_slice(b"\",\"actor\":");
-        json_str(out, meta.actor.as_bytes());
+        json_str(out, meta.actor);
         if !meta.action.is_empty() {
             out.extend_from_slice(b",\"action\":");
-            json_str(out, meta.action.as_bytes());
+            json_str(out, meta.action);
         }
         if let Some(target) = event.target() {
             out.extend_from_slice(b",\"target\":");
@@ -175,11 +179,11 @@ impl Formatter {
         }
         if let Some(cute) = meta.cute {
             out.extend_from_slice(b",\"cute\":");
-            json_str(out, cute.as_bytes());
+            json_str(out, cute);
         }
         if let Some(story) = meta.story {
             out.extend_from_slice(b",\"story\":");
-            json_str(out, story.as_bytes());
+            json_str(out, story);
         }
         out.extend_from_slice(b",\"fields\":{");
         let mut first = true;
@@ -188,16 +192,16 @@ impl Formatter {
                 out.push(b',');
             }
             first = false;
-            json_str(out, name.as_bytes());
+            json_str(out, name);
             out.push(b':');
             self.json_value(out, value);
         }
         out.extend_from_slice(b"},\"thread\":");
-        json_str(out, event.thread_name.as_bytes());
+        json_str(out, event.thread_name);
         out.extend_from_slice(b",\"tid\":");
         self.int(out, event.thread_id);
         out.extend_from_slice(b",\"file\":");
-        json_str(out, meta.file.as_bytes());
+        json_str(out, meta.file);
         out.extend_from_slice(b",\"line\":");
         self.int(out, meta.line);
         out.push(b'}');
@@ -276,10 +280,10 @@ impl Formatter {
         paint(out, RESET);
         out.push(b' ');
         paint(out, b"\x1b[1m");
-        escape(out, meta.actor.as_bytes(), Mode::Text);
+        escape_str(out, meta.actor, Mode::Text);
         if !meta.action.is_empty() {
             out.push(b'/');
-            escape(out, meta.action.as_bytes(), Mode::Text);
+            escape_str(out, meta.action, Mode::Text);
         }
         paint(out, RESET);
         if let Some(target) = event.target() {
@@ -309,14 +313,14 @@ impl Formatter {
         }
         paint(out, b"\x1b[2m");
         out.extend_from_slice(b"  [");
-        escape(out, event.thread_name.as_bytes(), Mode::Text);
+        escape_str(out, event.thread_name, Mode::Text);
         out.push(b']');
         paint(out, RESET);
     }
 }
 
-fn json_str(out: &mut Vec<u8>, s: &[u8]) {
+fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    escape(out, s, Mode::Json);
+    escape_str(out, s, Mode::Json);
     out.push(b'"');
 }
