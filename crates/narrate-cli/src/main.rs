@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod profile;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,6 +24,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Caller latency of narrate against tracing and log, in one run.
     Bench(narrate_bench::BenchArgs),
+    /// The cost of one event, component by component.
+    Profile(profile::ProfileArgs),
     /// One logger of `narrate bench`, in its own process (internal).
     #[command(name = "__bench-child", hide = true)]
     BenchChild(narrate_bench::ChildArgs),
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => narrate_bench::run(args),
+        Command::Profile(args) => profile::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }
