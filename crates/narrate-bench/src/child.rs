@@ -160,8 +160,12 @@ fn summarize(args: &ChildArgs, plan: &Plan, clock: &ClockInfo, raw: Raw, d: Deli
     let at = |q: f64| all[rank(all.len(), q)];
     let p999 = at(0.999);
     let emitted = match (args.scenario, args.logger) {
-        (Scenario::Disabled, _) | (_, LoggerKind::Floor) => 0,
+        (Scenario::Disabled | Scenario::TraceFnDisabled, _) | (_, LoggerKind::Floor) => 0,
         (Scenario::CallerLatency, _) => calls,
+        // tracing's `ret` writes one event per call (the span itself is not
+        // an event in the fmt layer); narrate and log write enter and exit.
+        (Scenario::TraceFnEnabled, LoggerKind::Tracing) => calls,
+        (Scenario::TraceFnEnabled, _) => 2 * calls,
     };
     Row {
         logger: args.logger.name().to_string(),
@@ -221,10 +225,14 @@ fn count_events(path: &Path) -> Result<(u64, u64, String), String> {
         }
         Err(e) => return Err(format!("read {}: {e}", path.display())),
     };
-    let needle = b"shipped at";
-    let mut events = text
-        .split(|&b| b == b'\n')
-        .filter(|line| line.windows(needle.len()).any(|w| w == needle));
+    // The caller_latency event, or the enter/exit/ret events of the traced
+    // function (every peer names the function in them).
+    let needles: [&[u8]; 2] = [b"shipped at", b"traced_work"];
+    let mut events = text.split(|&b| b == b'\n').filter(|line| {
+        needles
+            .iter()
+            .any(|n| line.windows(n.len()).any(|w| w == *n))
+    });
     let first = events
         .next()
         .map(|l| String::from_utf8_lossy(l).into_owned())
@@ -249,9 +257,14 @@ fn run_narrate(
     } else {
         FullRingPolicy::Block
     };
+    let level = if scenario == Scenario::TraceFnEnabled {
+        Level::Trace
+    } else {
+        Level::Info
+    };
     let guard = narrate::init(
         Config::new()
-            .level(Level::Info)
+            .level(level)
             .sink(FileSink::new(path))
             .on_full_ring(policy),
     )
@@ -259,6 +272,9 @@ fn run_narrate(
     let raw = match scenario {
         Scenario::CallerLatency => drive!(plan, |i| calls::narrate_info(i)),
         Scenario::Disabled => drive!(plan, |i| calls::narrate_debug(i)),
+        Scenario::TraceFnEnabled | Scenario::TraceFnDisabled => {
+            drive!(plan, |i| calls::narrate_traced(i))
+        }
     };
     let drain = Instant::now();
     narrate::flush();
@@ -282,12 +298,19 @@ fn run_tracing(plan: &Plan, scenario: Scenario, dir: &Path) -> Result<(Raw, Deli
     tracing_subscriber::fmt()
         .json()
         .with_writer(writer)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(if scenario == Scenario::TraceFnEnabled {
+            tracing::Level::TRACE
+        } else {
+            tracing::Level::INFO
+        })
         .try_init()
         .map_err(|e| format!("tracing init: {e}"))?;
     let raw = match scenario {
         Scenario::CallerLatency => drive!(plan, |i| calls::tracing_info(i)),
         Scenario::Disabled => drive!(plan, |i| calls::tracing_debug(i)),
+        Scenario::TraceFnEnabled | Scenario::TraceFnDisabled => {
+            drive!(plan, |i| calls::tracing_traced(i))
+        }
     };
     // Dropping the guard flushes the channel and joins the worker.
     let drain = Instant::now();
@@ -311,7 +334,12 @@ fn run_floor(plan: &Plan, scenario: Scenario) -> (Raw, Delivery) {
     let raw = match scenario {
         Scenario::CallerLatency => drive!(plan, |i| floor.capture(i)),
         // A disabled event is a relaxed load of a level and a branch.
-        Scenario::Disabled => drive!(plan, |i| floor.gate(i)),
+        Scenario::Disabled | Scenario::TraceFnDisabled => drive!(plan, |i| floor.gate(i)),
+        // Two events per call: enter and exit.
+        Scenario::TraceFnEnabled => drive!(plan, |i| {
+            floor.capture(i);
+            floor.capture(i)
+        }),
     };
     black_box(&floor);
     (
@@ -329,7 +357,11 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
     let file =
         std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
     env_logger::Builder::new()
-        .filter_level(log::LevelFilter::Info)
+        .filter_level(if scenario == Scenario::TraceFnEnabled {
+            log::LevelFilter::Trace
+        } else {
+            log::LevelFilter::Info
+        })
         .target(env_logger::Target::Pipe(Box::new(std::io::BufWriter::new(
             file,
         ))))
@@ -338,6 +370,9 @@ fn run_log(plan: &Plan, scenario: Scenario, path: &Path) -> Result<(Raw, Deliver
     let raw = match scenario {
         Scenario::CallerLatency => drive!(plan, |i| calls::log_info(i)),
         Scenario::Disabled => drive!(plan, |i| calls::log_debug(i)),
+        Scenario::TraceFnEnabled | Scenario::TraceFnDisabled => {
+            drive!(plan, |i| calls::log_traced(i))
+        }
     };
     let drain = Instant::now();
     log::logger().flush();
@@ -414,6 +449,50 @@ mod calls {
             city,
             "Order {order_id} shipped at {price} to {city}"
         );
+    }
+
+    #[narrate::trace_fn]
+    #[inline(always)]
+    pub fn narrate_traced_work(order_id: u64, price: f64, city: &str) -> u64 {
+        order_id ^ price.to_bits() ^ city.len() as u64
+    }
+
+    #[inline(always)]
+    pub fn narrate_traced(order_id: u64) {
+        black_box(narrate_traced_work(
+            order_id,
+            black_box(PRICE),
+            black_box(CITY),
+        ));
+    }
+
+    #[tracing::instrument(level = "trace", ret)]
+    #[inline(always)]
+    pub fn tracing_traced_work(order_id: u64, price: f64, city: &str) -> u64 {
+        order_id ^ price.to_bits() ^ city.len() as u64
+    }
+
+    #[inline(always)]
+    pub fn tracing_traced(order_id: u64) {
+        black_box(tracing_traced_work(
+            order_id,
+            black_box(PRICE),
+            black_box(CITY),
+        ));
+    }
+
+    /// `log` has no function attribute: enter and exit written by hand.
+    #[inline(always)]
+    pub fn log_traced_work(order_id: u64, price: f64, city: &str) -> u64 {
+        log::trace!("enter log_traced_work order_id={order_id} price={price} city={city}");
+        let result = order_id ^ price.to_bits() ^ city.len() as u64;
+        log::trace!("exit log_traced_work result={result}");
+        result
+    }
+
+    #[inline(always)]
+    pub fn log_traced(order_id: u64) {
+        black_box(log_traced_work(order_id, black_box(PRICE), black_box(CITY)));
     }
 
     /// `log` users format the message; env_logger writes no key-values by default.

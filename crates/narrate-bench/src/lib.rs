@@ -66,6 +66,15 @@ pub enum Scenario {
     /// The same event at debug level while the runtime level is info.
     #[value(name = "disabled")]
     Disabled,
+    /// A function with `#[narrate::trace_fn]` (three arguments, a result)
+    /// called while Trace is enabled: an enter and an exit event per call.
+    /// Peers: `#[tracing::instrument(level = "trace", ret)]`, and `log`'s
+    /// hand-written enter/exit `trace!`s.
+    #[value(name = "trace_fn_enabled")]
+    TraceFnEnabled,
+    /// The same function while the runtime level is info.
+    #[value(name = "trace_fn_disabled")]
+    TraceFnDisabled,
 }
 
 impl Scenario {
@@ -73,6 +82,8 @@ impl Scenario {
         match self {
             Scenario::CallerLatency => "caller_latency",
             Scenario::Disabled => "disabled",
+            Scenario::TraceFnEnabled => "trace_fn_enabled",
+            Scenario::TraceFnDisabled => "trace_fn_disabled",
         }
     }
 
@@ -80,8 +91,8 @@ impl Scenario {
     /// step is small against the batch.
     fn batch(self) -> usize {
         match self {
-            Scenario::CallerLatency => 20,
-            Scenario::Disabled => 100,
+            Scenario::CallerLatency | Scenario::TraceFnEnabled => 20,
+            Scenario::Disabled | Scenario::TraceFnDisabled => 100,
         }
     }
 }
@@ -103,7 +114,11 @@ pub struct BenchArgs {
     )]
     pub loggers: Vec<LoggerKind>,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "caller_latency,disabled")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "caller_latency,disabled,trace_fn_enabled,trace_fn_disabled"
+    )]
     pub scenarios: Vec<Scenario>,
     /// Per-call samples per logger and scenario (default 250000, 30000 with --quick).
     #[arg(long)]
@@ -160,7 +175,7 @@ pub struct Row {
     pub per_call_median_ns: f64,
     /// Mean of the batch averages.
     pub batch_mean_ns: f64,
-    /// Events that should reach the file (0 for `disabled`).
+    /// Events that should reach the file (0 for the disabled scenarios).
     pub events_emitted: u64,
     /// Events counted in the file after flush/shutdown.
     pub events_delivered: u64,
