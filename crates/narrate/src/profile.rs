@@ -117,6 +117,167 @@ pub fn minimal_capture_floor(n: u64) -> f64 {
     ns
 }
 
+/// One event's journey, stage by stage, each runnable on its own: the
+/// state every stage needs (a record, a private ring, decoded slots, a
+/// formatter, a file) built once. `narrate profile` times these in loops;
+/// the criterion microbenchmarks (`benches/stages.rs`) call the same methods.
+pub struct Stages {
+    clock: crate::clock::RawClock,
+    record: Vec<u8>,
+    producer: rtrb::Producer<u8>,
+    consumer: rtrb::Consumer<u8>,
+    slots: Vec<crate::backend::decode::Slot>,
+    formatter: Formatter,
+    line: Vec<u8>,
+    file: FileWriter,
+    timestamp_ns: u64,
+}
+
+impl Stages {
+    /// `work_dir` receives the file the write stage appends to.
+    pub fn new(work_dir: &std::path::Path) -> std::io::Result<Stages> {
+        crate::callsite::id_of(&PROFILE_CALLSITE);
+        let a = anchor();
+        let (producer, consumer) = rtrb::RingBuffer::<u8>::new(1 << 20);
+        let mut stages = Stages {
+            clock: a.clock().clone(),
+            record: vec![0u8; HEADER_LEN + payload_len(0)],
+            producer,
+            consumer,
+            slots: Vec::with_capacity(8),
+            formatter: Formatter::default(),
+            line: Vec::with_capacity(512),
+            file: FileWriter::open(crate::FileSink::new(work_dir.join("profile-write.jsonl")))?,
+            timestamp_ns: a.unix_nanos(a.now_raw()),
+        };
+        stages.encode(7);
+        stages.decode();
+        stages.format_json();
+        Ok(stages)
+    }
+
+    /// Is the call site enabled? (one relaxed load and a branch)
+    #[inline]
+    pub fn level_gate(&self) -> Option<u32> {
+        black_box(&PROFILE_CALLSITE).enabled_id()
+    }
+
+    #[inline]
+    pub fn timestamp(&self) -> u64 {
+        self.clock.raw()
+    }
+
+    /// Header and the three fields into the record buffer.
+    #[inline]
+    pub fn encode(&mut self, i: u64) {
+        let total = self.record.len();
+        let mut w = Writer::new(&mut self.record, &mut []);
+        w.put_u32(1);
+        w.put_u32(total as u32);
+        w.put_u64(i);
+        encode_payload(&mut w, i);
+    }
+
+    /// Reserve, copy and publish the record in the ring. False if full.
+    #[inline]
+    pub fn enqueue(&mut self) -> bool {
+        let total = self.record.len();
+        match self.producer.write_chunk(total) {
+            Ok(mut chunk) => {
+                let (first, second) = chunk.as_mut_slices();
+                let split = first.len();
+                first.copy_from_slice(&self.record[..split]);
+                second.copy_from_slice(&self.record[split..]);
+                chunk.commit_all();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Peek the header, take the record, release its space. False if empty.
+    #[inline]
+    pub fn dequeue(&mut self) -> bool {
+        let len = match self.consumer.read_chunk(HEADER_LEN) {
+            Ok(head) => {
+                let (first, second) = head.as_slices();
+                let mut header = [0u8; HEADER_LEN];
+                header[..first.len()].copy_from_slice(first);
+                header[first.len()..].copy_from_slice(second);
+                u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize
+            }
+            Err(_) => return false,
+        };
+        match self.consumer.read_chunk(len.max(HEADER_LEN)) {
+            Ok(chunk) => {
+                black_box(chunk.as_slices());
+                chunk.commit_all();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Field positions out of the record.
+    #[inline]
+    pub fn decode(&mut self) {
+        decode_slots(
+            PROFILE_CALLSITE.metadata(),
+            &self.record[HEADER_LEN..],
+            &mut self.slots,
+        );
+    }
+
+    /// The decoded event, borrowing the record and slots only, so the
+    /// formatter and line can be borrowed mutably beside it.
+    fn event<'a>(
+        record: &'a [u8],
+        slots: &'a [crate::backend::decode::Slot],
+        timestamp_ns: u64,
+    ) -> Event<'a> {
+        Event {
+            meta: PROFILE_CALLSITE.metadata(),
+            timestamp_ns,
+            thread_name: "profile",
+            thread_id: 1,
+            fields: Fields::new(&record[HEADER_LEN..], slots),
+        }
+    }
+
+    /// The human text alone, JSON-escaped.
+    #[inline]
+    pub fn render(&mut self) -> usize {
+        let event = Self::event(&self.record, &self.slots, self.timestamp_ns);
+        self.line.clear();
+        self.formatter.human(&event, &mut self.line, Mode::Json);
+        self.line.len()
+    }
+
+    /// The whole JSON line (render included).
+    #[inline]
+    pub fn format_json(&mut self) -> usize {
+        let event = Self::event(&self.record, &self.slots, self.timestamp_ns);
+        self.line.clear();
+        self.formatter.format(Style::Json, &event, &mut self.line);
+        self.line.len()
+    }
+
+    /// Append the last formatted line to the buffered file sink.
+    #[inline]
+    pub fn write(&mut self) -> std::io::Result<()> {
+        self.file.write_line(&self.line, self.timestamp_ns)
+    }
+
+    pub fn flush_file(&mut self) -> std::io::Result<()> {
+        crate::Sink::flush(&mut self.file)
+    }
+
+    /// The JSON line last formatted.
+    pub fn line(&self) -> &[u8] {
+        &self.line
+    }
+}
+
 /// The cost of each component of one event's journey, `n` iterations each.
 /// `work_dir` receives a scratch file for the write component.
 pub fn components(n: u64, work_dir: &std::path::Path) -> std::io::Result<Vec<ComponentCost>> {
@@ -128,71 +289,40 @@ pub fn components(n: u64, work_dir: &std::path::Path) -> std::io::Result<Vec<Com
             ns_per_event: ns,
         })
     };
-    let a = anchor();
-    let clock = a.clock().clone();
-
-    // Caller side.
-    crate::callsite::id_of(&PROFILE_CALLSITE);
+    let mut st = Stages::new(work_dir)?;
     push(
         "level gate",
         Side::Caller,
         time_per_call(n, |_| {
-            black_box(black_box(&PROFILE_CALLSITE).enabled_id());
+            black_box(st.level_gate());
         }),
     );
     push(
         "timestamp",
         Side::Caller,
         time_per_call(n, |_| {
-            black_box(clock.raw());
+            black_box(st.timestamp());
         }),
     );
-    let total = HEADER_LEN + payload_len(0);
-    let mut record = vec![0u8; total];
     push(
         "encode",
         Side::Caller,
-        time_per_call(n, |i| {
-            let mut w = Writer::new(&mut record, &mut []);
-            w.put_u32(1);
-            w.put_u32(total as u32);
-            w.put_u64(i);
-            encode_payload(&mut w, black_box(i));
-            black_box(&record);
-        }),
+        time_per_call(n, |i| st.encode(black_box(i))),
     );
 
     // The ring, both halves, in alternating batches so it never fills.
-    let (mut producer, mut consumer) = rtrb::RingBuffer::<u8>::new(1 << 20);
+    let clock = anchor().clock().clone();
     let batch = 1_000u64;
     let rounds = (n / batch).max(1);
     let (mut enq, mut deq) = (0u64, 0u64);
     for _ in 0..rounds {
         let t0 = clock.raw();
         for _ in 0..batch {
-            if let Ok(mut chunk) = producer.write_chunk(total) {
-                let (first, second) = chunk.as_mut_slices();
-                let split = first.len();
-                first.copy_from_slice(&record[..split]);
-                second.copy_from_slice(&record[split..]);
-                chunk.commit_all();
-            }
+            black_box(st.enqueue());
         }
         let t1 = clock.raw();
         for _ in 0..batch {
-            let len = match consumer.read_chunk(HEADER_LEN) {
-                Ok(head) => {
-                    let (first, _) = head.as_slices();
-                    first.get(4..8).map_or(HEADER_LEN, |b| {
-                        u32::from_le_bytes(b.try_into().unwrap_or_default()) as usize
-                    })
-                }
-                Err(_) => break,
-            };
-            if let Ok(chunk) = consumer.read_chunk(len.max(HEADER_LEN)) {
-                black_box(chunk.as_slices());
-                chunk.commit_all();
-            }
+            black_box(st.dequeue());
         }
         let t2 = clock.raw();
         enq += clock.delta_as_nanos(t0, t1);
@@ -203,52 +333,24 @@ pub fn components(n: u64, work_dir: &std::path::Path) -> std::io::Result<Vec<Com
 
     // Backend side.
     push("dequeue", Side::Backend, deq as f64 / events);
-    let meta = PROFILE_CALLSITE.metadata();
-    let payload = record[HEADER_LEN..].to_vec();
-    let mut slots = Vec::with_capacity(8);
-    push(
-        "decode",
-        Side::Backend,
-        time_per_call(n, |_| {
-            decode_slots(meta, black_box(&payload), &mut slots);
-            black_box(&slots);
-        }),
-    );
-    decode_slots(meta, &payload, &mut slots);
-    let event = Event {
-        meta,
-        timestamp_ns: a.unix_nanos(a.now_raw()),
-        thread_name: "profile",
-        thread_id: 1,
-        fields: Fields::new(&payload, &slots),
-    };
-    let mut formatter = Formatter::default();
-    let mut line = Vec::with_capacity(512);
+    push("decode", Side::Backend, time_per_call(n, |_| st.decode()));
     let render = time_per_call(n, |_| {
-        line.clear();
-        formatter.human(black_box(&event), &mut line, Mode::Json);
-        black_box(&line);
+        black_box(st.render());
     });
     push("render", Side::Backend, render);
     let json = time_per_call(n, |_| {
-        line.clear();
-        formatter.format(Style::Json, black_box(&event), &mut line);
-        black_box(&line);
+        black_box(st.format_json());
     });
     push(
         "format (JSON, without render)",
         Side::Backend,
         (json - render).max(0.0),
     );
-    line.clear();
-    formatter.format(Style::Json, &event, &mut line);
-    let mut file = FileWriter::open(crate::FileSink::new(work_dir.join("profile-write.jsonl")))?;
-    let ts = event.timestamp_ns;
     // Fewer iterations here: each one appends a line to a real file.
     let write = time_per_call(n.min(200_000), |_| {
-        let _ = file.write_line(black_box(&line), ts);
+        let _ = st.write();
     });
-    crate::Sink::flush(&mut file)?;
+    st.flush_file()?;
     push("write (buffered file)", Side::Backend, write);
     Ok(out)
 }

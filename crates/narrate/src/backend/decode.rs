@@ -67,7 +67,7 @@ fn str_lossy(bytes: &[u8]) -> &str {
 
 /// Where one value sits in the payload.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Slot {
+pub struct Slot {
     tag: u8,
     start: u32,
     len: u32,

@@ -57,36 +57,64 @@ fn word_needs_attention(w: u64, mode: Mode) -> bool {
     hit != 0
 }
 
-/// Escapes valid UTF-8. Copies runs of plain bytes in one go; 8 bytes are
-/// checked at a time on the ASCII fast path.
+/// Bytes that never need attention, per mode: printable ASCII (minus `"`
+/// and `\\` for JSON), UTF-8 continuation bytes, and lead bytes of
+/// characters below U+2000 (none of which is invisible).
+const fn plain_table(json: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0xe2 {
+        t[b] = b != 0x7f && !(json && (b == b'"' as usize || b == b'\\' as usize));
+        b += 1;
+    }
+    t
+}
+
+static PLAIN_JSON: [bool; 256] = plain_table(true);
+static PLAIN_TEXT: [bool; 256] = plain_table(false);
+
+/// Escapes valid UTF-8. Runs of plain bytes are skipped 8 at a time (SWAR)
+/// while they are ASCII, then byte by byte through a table, and copied in
+/// one `extend_from_slice`.
 pub fn escape_str(out: &mut Vec<u8>, s: &str, mode: Mode) {
     let bytes = s.as_bytes();
+    let plain = if mode == Mode::Json {
+        &PLAIN_JSON
+    } else {
+        &PLAIN_TEXT
+    };
+    let len = bytes.len();
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if i + 8 <= bytes.len() {
-            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
-            if !word_needs_attention(w, mode) {
-                i += 8;
-                continue;
+    loop {
+        while i + 8 <= len {
+            let w = u64::from_le_bytes([
+                bytes[i],
+                bytes[i + 1],
+                bytes[i + 2],
+                bytes[i + 3],
+                bytes[i + 4],
+                bytes[i + 5],
+                bytes[i + 6],
+                bytes[i + 7],
+            ]);
+            if word_needs_attention(w, mode) {
+                break;
             }
+            i += 8;
+        }
+        while i < len && plain[bytes[i] as usize] {
+            i += 1;
+        }
+        if i >= len {
+            break;
         }
         let b = bytes[i];
-        let plain = match b {
-            0x20..=0x7e => mode == Mode::Text || (b != b'"' && b != b'\\'),
-            0x80.. => true,
-            _ => false,
-        };
-        if plain && b < 0xe2 {
-            i += 1;
-            continue;
-        }
         if b >= 0x80 {
-            // Multi-byte characters are kept, except the invisible ones
-            // that can break or disguise a line.
+            // Multi-byte characters from U+2000 up are kept, except the
+            // invisible ones that can break or disguise a line.
             let width = utf8_width(b);
-            let ch = &bytes[i..i + width];
-            if let Some(code) = invisible(ch) {
+            if let Some(code) = invisible(&bytes[i..(i + width).min(len)]) {
                 out.extend_from_slice(&bytes[start..i]);
                 out.extend_from_slice(b"\\u");
                 for shift in [12, 8, 4, 0] {
