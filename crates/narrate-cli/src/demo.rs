@@ -17,7 +17,7 @@ use narrate::{Config, FileSink, Format, FullRingPolicy, Level, SinkSpec};
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Total events to emit across all workers.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 1_000)]
     pub events: u64,
     /// Directory for events.jsonl (replaced if it exists).
     #[arg(long, default_value = "narrate-demo")]
