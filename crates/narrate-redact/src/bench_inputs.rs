@@ -14,7 +14,12 @@ const CLEAN_CORPUS: &str = "GET /api/v1/orders/8812 completed status=200 in 23ms
 
 /// The realistic clean log text of exactly `len` bytes (ASCII).
 pub fn clean(len: usize) -> String {
-    CLEAN_CORPUS.bytes().cycle().take(len).map(char::from).collect()
+    CLEAN_CORPUS
+        .bytes()
+        .cycle()
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 /// Plain ASCII letters and spaces, `len` bytes: the sanitize fast path.
@@ -116,6 +121,11 @@ impl Pathological {
 
     /// The input, `len` bytes.
     pub fn input(self, len: usize) -> String {
-        self.unit().bytes().cycle().take(len).map(char::from).collect()
+        self.unit()
+            .bytes()
+            .cycle()
+            .take(len)
+            .map(char::from)
+            .collect()
     }
 }

@@ -160,7 +160,11 @@ impl Replacement {
 }
 
 fn allowed_char(c: char) -> bool {
-    c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '`' | '=' | ':' | ',' | ';' | '&' | '@' | '/')
+    c.is_ascii_graphic()
+        && !matches!(
+            c,
+            '"' | '\'' | '`' | '=' | ':' | ',' | ';' | '&' | '@' | '/'
+        )
 }
 
 /// Where redacted text is written: a `String` or a byte buffer. Only whole
@@ -204,7 +208,10 @@ mod tests {
     #[test]
     fn validation_rejects_separators() {
         for bad in ["", "a b", "x=y", "p:q", "\"q\"", "é"] {
-            assert!(Replacement::Fixed(bad.into()).validate().is_err(), "{bad:?}");
+            assert!(
+                Replacement::Fixed(bad.into()).validate().is_err(),
+                "{bad:?}"
+            );
         }
         assert!(Replacement::Fixed("***".into()).validate().is_ok());
         assert!(Replacement::default().validate().is_ok());

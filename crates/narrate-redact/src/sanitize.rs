@@ -51,7 +51,10 @@ fn next_suspicious(bytes: &[u8], from: usize) -> Option<usize> {
         }
         i += 16;
     }
-    bytes[i..].iter().position(|&b| suspicious(b)).map(|k| i + k)
+    bytes[i..]
+        .iter()
+        .position(|&b| suspicious(b))
+        .map(|k| i + k)
 }
 
 fn emoji_like(c: char) -> bool {
@@ -97,7 +100,10 @@ fn next_unsafe(s: &str, from: usize) -> Option<(usize, char)> {
     let bytes = s.as_bytes();
     let mut i = from;
     while let Some(k) = next_suspicious(bytes, i) {
-        let c = s[k..].chars().next().expect("suspicious byte starts a char");
+        let c = s[k..]
+            .chars()
+            .next()
+            .expect("suspicious byte starts a char");
         if must_escape(s, k, c) {
             return Some((k, c));
         }
