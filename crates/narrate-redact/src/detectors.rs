@@ -669,6 +669,10 @@ pub(crate) fn next_card_candidate(hay: &[u8], from: usize) -> Option<usize> {
         while r0 > from && in_digit_run(hay, r0 - 1) {
             r0 -= 1;
         }
+        // `from` may sit on a separator inside a run; start at a digit.
+        if !is_digit(hay[r0]) {
+            r0 += 1;
+        }
         let (digits, end) = digit_run(hay, r0);
         if digits >= CARD_MIN {
             return Some(r0);
@@ -701,7 +705,7 @@ pub(crate) fn card(hay: &[u8], p: usize) -> Outcome {
     // Part of a word or a longer number (`v1234…`, `1.4111…`): not a card.
     if p > 0 && (is_alnum(hay[p - 1]) || (hay[p - 1] == b'.' && p > 1 && is_digit(hay[p - 2]))) {
         return Miss {
-            resume: p + run(hay, p, is_digit),
+            resume: p + 1 + run(hay, p + 1, is_digit),
         };
     }
     // Ring of the last groups: (start, end, digit count).

@@ -578,7 +578,7 @@ impl Redactor {
                         Lit::Jwt => {
                             let o = detectors::jwt(hay, p);
                             if let Outcome::Miss { resume } = o {
-                                jwt_skip = resume;
+                                jwt_skip = resume.max(p + 1);
                             }
                             o
                         }
@@ -597,7 +597,8 @@ impl Redactor {
                     card.fresh = false;
                     let o = detectors::card(hay, p);
                     if let Outcome::Miss { resume } = o {
-                        card_from = resume;
+                        // `max` guards progress even if a matcher misreports.
+                        card_from = resume.max(p + 1);
                     }
                     o
                 }

@@ -394,6 +394,17 @@ fn several_secrets_in_one_line() {
 }
 
 #[test]
+fn match_ending_inside_a_digit_run() {
+    // Regression: the card cursor once restarted on the separator after a
+    // key/value match and never advanced.
+    assert_eq!(
+        redact("password=1 4111 1111 1111 1111"),
+        "password=[REDACTED] [REDACTED]"
+    );
+    assert_eq!(redact("pin=12-4111111111111111"), "pin=12-[REDACTED]");
+}
+
+#[test]
 fn custom_patterns() {
     let r = Redactor::new(RedactConfig {
         custom_patterns: vec![
