@@ -428,6 +428,12 @@ impl Redactor {
             .any(|f| f.len() == n.len() && f.iter().zip(n).all(|(&a, &b)| a == field_byte(b)))
     }
 
+    /// Appends the replacement for a whole value (as for a sensitive field)
+    /// to `out`: the fixed text, or the keyed-hash tag of `value`.
+    pub fn mask_into<S: Sink + ?Sized>(&self, value: &str, out: &mut S) {
+        self.replacement.write(value.as_bytes(), out);
+    }
+
     /// Redacts a field value: fully masked when the field name is
     /// sensitive, otherwise scanned like any text.
     pub fn redact_field<'a>(&self, name: &str, value: &'a str) -> Cow<'a, str> {
