@@ -353,8 +353,11 @@ pub(crate) fn key_value(hay: &[u8], p: usize, keys: &KeyNames, repl: &Replacemen
             break;
         }
         if key_end - k == MAX_KEY {
-            // Too long to be a key name (base64 blob, etc.).
-            return miss;
+            // Names are matched as suffixes, so the last MAX_KEY bytes
+            // decide. Stopping here (rather than rejecting long keys) also
+            // keeps the verdict independent of what precedes the key, which
+            // an earlier redaction may have shortened: idempotence.
+            break;
         }
         if b != b'_' && b != b'-' {
             norm[MAX_KEY - 1 - n] = b.to_ascii_lowercase();
@@ -454,10 +457,20 @@ pub(crate) fn url_password(hay: &[u8], p: usize, repl: &Replacement) -> Outcome 
     let mut at = None;
     let mut i = a;
     while i < hay.len() {
+        // A replacement token ends the userinfo: whether the authority reaches
+        // an `@` must not depend on what an earlier pass (of this or another
+        // detector) already replaced, e.g. a card number with spaces.
+        if repl.token_len_at(hay, i).is_some() {
+            break;
+        }
         match hay[i] {
-            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`' => break,
+            // `[` and `]` may not appear in a userinfo (RFC 3986), only in
+            // an IPv6 host after the `@`.
+            b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`' | b'[' | b']' => break,
             b if b.is_ascii_whitespace() => break,
-            b':' if colon.is_none() && at.is_none() => colon = Some(i),
+            // The first `:` even after an `@`: what an `@` means can change
+            // when another detector redacts an e-mail address around it.
+            b':' if colon.is_none() => colon = Some(i),
             b'@' => at = Some(i),
             _ => {}
         }
@@ -701,9 +714,16 @@ fn luhn_ok(digits: impl DoubleEndedIterator<Item = u8>) -> bool {
 /// single spaces or dashes and masks the first window of whole groups with
 /// 13–19 digits that passes the checks. Each group is examined against at
 /// most 19 windows of at most 19 digits: constant work per byte.
-pub(crate) fn card(hay: &[u8], p: usize) -> Outcome {
+pub(crate) fn card(hay: &[u8], p: usize, repl: &Replacement) -> Outcome {
     // Part of a word or a longer number (`v1234…`, `1.4111…`): not a card.
-    if p > 0 && (is_alnum(hay[p - 1]) || (hay[p - 1] == b'.' && p > 1 && is_digit(hay[p - 2]))) {
+    // A replacement token counts as a number here, so that the verdict is
+    // the same before and after what it replaced was redacted.
+    if p > 0
+        && (is_alnum(hay[p - 1])
+            || (hay[p - 1] == b'.'
+                && p > 1
+                && (is_digit(hay[p - 2]) || repl.token_ends_at(hay, p - 1))))
+    {
         return Miss {
             resume: p + 1 + run(hay, p + 1, is_digit),
         };
@@ -722,7 +742,10 @@ pub(crate) fn card(hay: &[u8], p: usize) -> Outcome {
         // A card must end the run or be followed by a separator.
         let boundary_after = match hay.get(ge) {
             None => true,
-            Some(b'.') => !hay.get(ge + 1).is_some_and(|&b| is_digit(b)),
+            Some(b'.') => {
+                !(hay.get(ge + 1).is_some_and(|&b| is_digit(b))
+                    || repl.token_len_at(hay, ge + 1).is_some())
+            }
             Some(&b) => !is_alnum(b),
         };
         if boundary_after || next_is_group {

@@ -519,6 +519,7 @@ impl Redactor {
         // No JWT can start before this (see `detectors::jwt`).
         let mut jwt_skip = 0usize;
         let mut pem_memo = PemMemo::default();
+        let mut pending: Option<(usize, usize)> = None;
 
         loop {
             // Refresh stale cursors. A cursor is stale when its candidate
@@ -565,6 +566,15 @@ impl Redactor {
                     which = i;
                 }
             }
+            // A pending match is emitted once no candidate precedes it.
+            if let Some((ps, pe)) = pending
+                && best >= ps
+            {
+                emit(ps, pe);
+                pos = pe;
+                pending = None;
+                continue;
+            }
             let p = best;
             let outcome = match which {
                 0 => {
@@ -573,8 +583,12 @@ impl Redactor {
                     match lit_kind {
                         Lit::Token => match self.replacement.token_len_at(hay, p) {
                             Some(n) => {
-                                // Pass an existing token through untouched.
-                                pos = p + n;
+                                // Pass an existing token through untouched
+                                // (unless it runs into a pending span; then
+                                // the span decides).
+                                if pending.is_none_or(|(ps, _)| p + n <= ps) {
+                                    pos = p + n;
+                                }
                                 continue;
                             }
                             None => Outcome::Miss { resume: p + 1 },
@@ -601,11 +615,13 @@ impl Redactor {
                 }
                 1 => {
                     card.fresh = false;
-                    let o = detectors::card(hay, p);
-                    if let Outcome::Miss { resume } = o {
+                    let o = detectors::card(hay, p, &self.replacement);
+                    card_from = match o {
                         // `max` guards progress even if a matcher misreports.
-                        card_from = resume.max(p + 1);
-                    }
+                        Outcome::Miss { resume } => resume.max(p + 1),
+                        // Advance even if the match only joins a pending span.
+                        Outcome::Match { end, .. } => end.max(p + 1),
+                    };
                     o
                 }
                 2 => {
@@ -620,7 +636,12 @@ impl Redactor {
                         }
                     }
                 }
-                _ => break,
+                _ => {
+                    if let Some((ps, pe)) = pending {
+                        emit(ps, pe);
+                    }
+                    break;
+                }
             };
             match outcome {
                 Outcome::Match { start, end } if end > start => {
@@ -629,8 +650,35 @@ impl Redactor {
                     // never panic on the backend thread.
                     let start = s.floor_char_boundary(start.max(pos));
                     let end = s.ceil_char_boundary(end);
-                    emit(start, end);
-                    pos = end;
+                    pending = match pending {
+                        // Overlapping matches mask their union.
+                        Some((ps, pe)) if start <= pe && end >= ps => {
+                            Some((ps.min(start), pe.max(end)))
+                        }
+                        Some((ps, pe)) if end <= ps => {
+                            emit(start, end);
+                            pos = end;
+                            Some((ps, pe))
+                        }
+                        Some((ps, pe)) => {
+                            // Disjoint and after the pending one: the
+                            // pending one goes out first.
+                            emit(ps, pe);
+                            pos = pe;
+                            Some((start, end))
+                        }
+                        // A span that starts after its trigger (the value
+                        // of `key=value`, a URL password, a bearer token)
+                        // waits: other detectors may still find something
+                        // between the trigger and the span, e.g. a card
+                        // number inside a long key name.
+                        None if start > p => Some((start, end)),
+                        None => {
+                            emit(start, end);
+                            pos = end;
+                            None
+                        }
+                    };
                 }
                 Outcome::Match { start, .. } => {
                     // Empty span: treat as a miss at that position.

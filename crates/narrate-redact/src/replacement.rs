@@ -132,6 +132,15 @@ impl Replacement {
         }
     }
 
+    /// Whether a complete replacement token ends exactly at `hay[..end]`.
+    pub(crate) fn token_ends_at(&self, hay: &[u8], end: usize) -> bool {
+        let len = match self {
+            Replacement::Fixed(t) => t.len(),
+            Replacement::KeyedHash { label, .. } => label.len() + 3 + TAG_HEX,
+        };
+        end >= len && self.token_len_at(hay, end - len) == Some(len)
+    }
+
     /// Appends the token for `secret` to `out`. Never allocates beyond
     /// growing `out`.
     pub(crate) fn write<S: Sink + ?Sized>(&self, secret: &[u8], out: &mut S) {

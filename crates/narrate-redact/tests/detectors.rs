@@ -438,6 +438,15 @@ fn keyed_hash_correlates_equal_secrets() {
     assert_ne!(tags[0], tags[2]);
     assert!(!out.contains("hunter2"));
     assert_eq!(r.redact(&out), out, "idempotent in hash mode");
+    // Found by the fuzz smoke run: a key preceded by a long run of key
+    // characters, part of which the first pass redacted.
+    let once =
+        r.redact("x 378282246310005_-123e4567-e89b-12d3-a456-426614174000Authorization: Basic abc");
+    assert_eq!(r.redact(&once), once);
+    // Found by the fuzz smoke run: a tag inside a URL authority has a `:`.
+    let once = r.redact("x://4111111111111111@host");
+    assert!(once.starts_with("x://[REDACTED:"), "{once}");
+    assert_eq!(r.redact(&once), once);
     let other_key = Redactor::new(RedactConfig {
         replacement: Replacement::keyed_hash(*b"another-key-0002"),
         ..Default::default()
