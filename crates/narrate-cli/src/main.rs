@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod demo;
 mod profile;
+mod redact_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,6 +25,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Caller latency of narrate against tracing and log, in one run.
     Bench(narrate_bench::BenchArgs),
+    /// Redact and sanitize log lines from files or stdin, to stdout.
+    Redact(redact_cmd::RedactArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// One logger of `narrate bench`, in its own process (internal).
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => narrate_bench::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Redact(args) => redact_cmd::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }

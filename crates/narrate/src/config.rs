@@ -36,6 +36,7 @@ use crate::filter::{Filter, FilterError};
 use crate::format::Format;
 use crate::level::Level;
 use crate::sinks::{Capture, Sink};
+use narrate_redact::RedactConfig;
 
 /// What a caller does when its ring has no room for an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +187,7 @@ pub struct Config {
     pub(crate) filter: Option<Result<Filter, FilterError>>,
     pub(crate) env_filter: bool,
     pub(crate) backend_core: Option<usize>,
+    pub(crate) redact: Option<RedactConfig>,
 }
 
 impl Default for Config {
@@ -214,6 +216,7 @@ impl Config {
             filter: None,
             env_filter: true,
             backend_core: None,
+            redact: Some(RedactConfig::default()),
         }
     }
 
@@ -285,6 +288,20 @@ impl Config {
     /// How long the backend sleeps when all rings are empty (default 200 µs).
     pub fn idle_sleep(mut self, sleep: Duration) -> Config {
         self.idle_sleep = sleep;
+        self
+    }
+
+    /// Redaction settings (default: every built-in detector except UUID and
+    /// e-mail, the default sensitive field names, `[REDACTED]`). A bad custom
+    /// pattern makes `init` fail with [`crate::InitError::Redact`].
+    pub fn redact(mut self, cfg: RedactConfig) -> Config {
+        self.redact = Some(cfg);
+        self
+    }
+
+    /// Turns redaction off: values are written as logged.
+    pub fn no_redaction(mut self) -> Config {
+        self.redact = None;
         self
     }
 

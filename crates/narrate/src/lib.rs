@@ -75,6 +75,7 @@ pub mod lifecycle;
 pub mod profile;
 pub mod ring;
 pub mod sinks;
+pub mod stages;
 pub mod stats;
 
 pub use backend::decode::{ErrorChainView, Fields, Value};
@@ -88,6 +89,10 @@ pub use lifecycle::{
     Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
 };
 pub use sinks::{Capture, CapturedEvent, Sink};
+
+/// Redaction and sanitization as functions and types (the `narrate-redact` crate).
+pub use narrate_redact as redaction;
+pub use narrate_redact::{RedactConfig, redact, sanitize};
 pub use stats::{DropReason, Stats, stats};
 
 /// Records an error with its `source()` chain: `err = narrate::error(&e)`.

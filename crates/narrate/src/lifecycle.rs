@@ -140,6 +140,8 @@ pub enum InitError {
     Thread(std::io::Error),
     /// The filter given to [`Config::filter`] is malformed.
     Filter(FilterError),
+    /// The redaction settings are invalid (e.g. a bad custom pattern).
+    Redact(narrate_redact::RedactError),
 }
 
 impl std::fmt::Display for InitError {
@@ -154,6 +156,7 @@ impl std::fmt::Display for InitError {
             InitError::Signals(e) => write!(f, "cannot install SIGTERM/SIGINT handling: {e}"),
             InitError::Thread(e) => write!(f, "cannot start the narrate backend thread: {e}"),
             InitError::Filter(e) => write!(f, "{e}"),
+            InitError::Redact(e) => write!(f, "invalid redaction settings: {e}"),
         }
     }
 }
@@ -164,6 +167,7 @@ impl std::error::Error for InitError {
             InitError::Sink { source, .. } => Some(source),
             InitError::Signals(e) | InitError::Thread(e) => Some(e),
             InitError::Filter(e) => Some(e),
+            InitError::Redact(e) => Some(e),
             InitError::AlreadyInitialized => None,
         }
     }
@@ -226,6 +230,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if config.sinks.is_empty() {
         config.sinks.push(SinkSpec::stdout(Format::Pretty));
     }
+    let redactor = match config.redact.take() {
+        Some(cfg) => Some(narrate_redact::Redactor::new(cfg).map_err(InitError::Redact)?),
+        None => None,
+    };
     let sinks = config
         .sinks
         .into_iter()
@@ -260,7 +268,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let rt = RUNTIME.get().expect("just set");
-    let backend = Backend::new(sinks);
+    let backend = Backend::new(sinks, redactor);
     let core = config
         .backend_core
         .and_then(|i| core_affinity::get_core_ids().and_then(|ids| ids.get(i).copied()));

@@ -30,7 +30,7 @@ pub enum Value<'a> {
 
 /// The links of an error chain: the error's own message first, then each source.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ErrorChainView<'a>(&'a [u8]);
+pub struct ErrorChainView<'a>(pub(crate) &'a [u8]);
 
 impl<'a> ErrorChainView<'a> {
     pub fn links(&self) -> ErrorLinks<'a> {
@@ -65,12 +65,14 @@ fn str_lossy(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or("\u{FFFD}")
 }
 
-/// Where one value sits in the payload.
+/// Where one value sits: in the record's payload, or (after a stage
+/// rewrote it, e.g. redaction) in that stage's buffer.
 #[derive(Debug, Clone, Copy)]
 pub struct Slot {
-    tag: u8,
-    start: u32,
-    len: u32,
+    pub(crate) tag: u8,
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    pub(crate) rewritten: bool,
 }
 
 /// Splits `payload` into one slot per field of `meta`. Missing or corrupt
@@ -83,6 +85,7 @@ pub(crate) fn decode_slots(meta: &Metadata, payload: &[u8], slots: &mut Vec<Slot
             tag: tag::NONE,
             start: 0,
             len: 0,
+            rewritten: false,
         });
         slots.push(slot);
     }
@@ -118,6 +121,7 @@ fn read_slot(p: &[u8], pos: &mut usize) -> Option<Slot> {
         tag: t,
         start: start as u32,
         len: len as u32,
+        rewritten: false,
     })
 }
 
@@ -125,12 +129,30 @@ fn read_slot(p: &[u8], pos: &mut usize) -> Option<Slot> {
 #[derive(Clone, Copy)]
 pub struct Fields<'a> {
     payload: &'a [u8],
+    rewritten: &'a [u8],
     slots: &'a [Slot],
 }
 
 impl<'a> Fields<'a> {
     pub(crate) fn new(payload: &'a [u8], slots: &'a [Slot]) -> Fields<'a> {
-        Fields { payload, slots }
+        Fields {
+            payload,
+            rewritten: &[],
+            slots,
+        }
+    }
+
+    /// Fields some of whose slots point into `rewritten`.
+    pub(crate) fn with_rewrites(
+        payload: &'a [u8],
+        rewritten: &'a [u8],
+        slots: &'a [Slot],
+    ) -> Fields<'a> {
+        Fields {
+            payload,
+            rewritten,
+            slots,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -146,7 +168,14 @@ impl<'a> Fields<'a> {
         let Some(s) = self.slots.get(index) else {
             return Value::None;
         };
-        let bytes = &self.payload[s.start as usize..(s.start + s.len) as usize];
+        let source = if s.rewritten {
+            self.rewritten
+        } else {
+            self.payload
+        };
+        let Some(bytes) = source.get(s.start as usize..(s.start + s.len) as usize) else {
+            return Value::None;
+        };
         let word = || u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]));
         match s.tag {
             tag::U64 => Value::U64(word()),

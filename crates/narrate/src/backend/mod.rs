@@ -39,6 +39,7 @@ use crate::level::Level;
 use crate::lifecycle::Runtime;
 use crate::ring::{LaneHandle, LaneShared, OVERSIZE_MARKER};
 use crate::sinks::Sink;
+use crate::stages::redact::RedactStage;
 use crate::stats;
 use decode::{Fields, Slot, decode_slots};
 
@@ -87,6 +88,7 @@ struct LaneState {
 /// Everything an event passes through after it leaves its ring.
 struct Pipeline {
     anchor: &'static Anchor,
+    redact: Option<RedactStage>,
     callsites: Vec<&'static Callsite>,
     sinks: Vec<SinkSlot>,
     formatter: Formatter,
@@ -125,12 +127,13 @@ static DROP_REPORT: Callsite = Callsite::new(Metadata {
 });
 
 impl Backend {
-    pub fn new(sinks: Vec<SinkSlot>) -> Backend {
+    pub fn new(sinks: Vec<SinkSlot>, redactor: Option<narrate_redact::Redactor>) -> Backend {
         Backend {
             lanes: Vec::new(),
             scratch: Vec::with_capacity(64 * 1024),
             pipeline: Pipeline {
                 anchor: crate::clock::anchor(),
+                redact: redactor.map(RedactStage::new),
                 callsites: Vec::with_capacity(256),
                 sinks,
                 formatter: Formatter::default(),
@@ -401,12 +404,19 @@ impl Pipeline {
         let meta = callsite.metadata();
         let payload = &record[HEADER_LEN..];
         decode_slots(meta, payload, &mut self.slots);
+        let fields = match &mut self.redact {
+            Some(stage) => {
+                stage.apply(id, meta, payload, &mut self.slots);
+                Fields::with_rewrites(payload, stage.rewritten(), &self.slots)
+            }
+            None => Fields::new(payload, &self.slots),
+        };
         let event = Event {
             meta,
             timestamp_ns: self.anchor.unix_nanos(tsc),
             thread_name: &lane.thread_name,
             thread_id: lane.thread_id,
-            fields: Fields::new(payload, &self.slots),
+            fields,
         };
         let mut rendered = [false; Style::COUNT];
         for slot in &mut self.sinks {
