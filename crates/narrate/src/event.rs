@@ -9,6 +9,8 @@ use crate::level::Level;
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     pub(crate) meta: &'static Metadata,
+    /// The call site's registry id (formatters cache per call site).
+    pub(crate) callsite_id: u32,
     pub(crate) timestamp_ns: u64,
     pub(crate) thread_name: &'a str,
     pub(crate) thread_id: u64,

@@ -237,6 +237,7 @@ impl Stages {
     ) -> Event<'a> {
         Event {
             meta: PROFILE_CALLSITE.metadata(),
+            callsite_id: crate::callsite::id_of(&PROFILE_CALLSITE),
             timestamp_ns,
             thread_name: "profile",
             thread_id: 1,

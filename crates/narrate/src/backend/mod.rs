@@ -413,6 +413,7 @@ impl Pipeline {
         };
         let event = Event {
             meta,
+            callsite_id: id,
             timestamp_ns: self.anchor.unix_nanos(tsc),
             thread_name: &lane.thread_name,
             thread_id: lane.thread_id,

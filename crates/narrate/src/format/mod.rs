@@ -60,6 +60,8 @@ pub(crate) struct Formatter {
     /// being built, so the `fields` object copies it instead of formatting
     /// it again.
     rendered: Vec<Option<(usize, usize, bool)>>,
+    /// Per call-site id: the static parts of its JSON lines, escaped once.
+    statics: Vec<Option<Box<JsonStatics>>>,
 }
 
 impl Formatter {
@@ -122,11 +124,24 @@ impl Formatter {
     }
 
     pub(crate) fn human(&mut self, event: &Event<'_>, out: &mut Vec<u8>, mode: Mode) {
+        self.human_with(event, out, mode, None);
+    }
+
+    fn human_with(
+        &mut self,
+        event: &Event<'_>,
+        out: &mut Vec<u8>,
+        mode: Mode,
+        statics: Option<&JsonStatics>,
+    ) {
         self.rendered.clear();
         self.rendered.resize(event.meta.fields.len(), None);
-        for piece in event.meta.pieces {
+        for (k, piece) in event.meta.pieces.iter().enumerate() {
             match *piece {
-                Piece::Literal(s) => escape_str(out, s, mode),
+                Piece::Literal(s) => match statics {
+                    Some(st) => out.extend_from_slice(st.get(&st.literals[k])),
+                    None => escape_str(out, s, mode),
+                },
                 Piece::Field(i) => {
                     let value = event.fields.get(i as usize);
                     let start = out.len();
@@ -179,38 +194,34 @@ impl Formatter {
 
     fn json(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
         let meta = event.meta;
+        let id = event.callsite_id as usize;
+        if self.statics.len() <= id {
+            self.statics.resize_with(id + 1, || None);
+        }
+        // Taken out for the duration of the line (a pointer move), so the
+        // formatter's other state can be borrowed mutably beside it.
+        let st = match self.statics[id].take() {
+            Some(st) => st,
+            None => Box::new(JsonStatics::new(meta)),
+        };
         out.extend_from_slice(b"{\"ts\":\"");
         self.ts.write(out, event.timestamp_ns, 9);
-        out.extend_from_slice(b"\",\"level\":\"");
-        out.extend_from_slice(meta.level.as_str().as_bytes());
-        out.extend_from_slice(b"\",\"actor\":");
-        json_str(out, meta.actor);
-        if !meta.action.is_empty() {
-            out.extend_from_slice(b",\"action\":");
-            json_str(out, meta.action);
-        }
+        out.extend_from_slice(st.get(&st.head));
         if let Some(target) = event.target() {
             out.extend_from_slice(b",\"target\":");
             self.json_value(out, target);
         }
         out.extend_from_slice(b",\"human\":\"");
-        self.human(event, out, Mode::Json);
+        self.human_with(event, out, Mode::Json, Some(&st));
         out.push(b'"');
         if let Some(id) = event.correlation_id() {
             out.extend_from_slice(b",\"correlation_id\":");
             self.json_value(out, id);
         }
-        if let Some(cute) = meta.cute {
-            out.extend_from_slice(b",\"cute\":");
-            json_str(out, cute);
-        }
-        if let Some(story) = meta.story {
-            out.extend_from_slice(b",\"story\":");
-            json_str(out, story);
-        }
+        out.extend_from_slice(st.get(&st.extras));
         out.extend_from_slice(b",\"fields\":{");
         let mut first = true;
-        for (i, name) in meta.fields.iter().enumerate() {
+        for i in 0..meta.fields.len() {
             if meta.is_envelope_field(i) {
                 continue;
             }
@@ -218,8 +229,7 @@ impl Formatter {
                 out.push(b',');
             }
             first = false;
-            json_str(out, name);
-            out.push(b':');
+            out.extend_from_slice(st.get(&st.names[i]));
             match self.rendered.get(i).copied().flatten() {
                 Some((start, end, quoted)) => {
                     if quoted {
@@ -237,11 +247,8 @@ impl Formatter {
         json_str(out, event.thread_name);
         out.extend_from_slice(b",\"tid\":");
         self.int(out, event.thread_id);
-        out.extend_from_slice(b",\"file\":");
-        json_str(out, meta.file);
-        out.extend_from_slice(b",\"line\":");
-        self.int(out, meta.line);
-        out.push(b'}');
+        out.extend_from_slice(st.get(&st.tail));
+        self.statics[id] = Some(st);
     }
 
     fn logfmt_value(&mut self, out: &mut Vec<u8>, v: Value<'_>) {
@@ -353,6 +360,96 @@ impl Formatter {
         escape_str(out, event.thread_name, Mode::Text);
         out.push(b']');
         paint(out, RESET);
+    }
+}
+
+/// The parts of a call site's JSON lines that never change, escaped once
+/// per call site instead of once per event: escaping the actor, the field
+/// names, the template literals and the file name was the largest single
+/// cost of a JSON line.
+struct JsonStatics {
+    bytes: Vec<u8>,
+    /// `","level":"…","actor":"…"` and `,"action":"…"` when there is one
+    /// (starting with the quote that closes the timestamp).
+    head: std::ops::Range<usize>,
+    /// Each template piece's escaped text (empty for placeholders).
+    literals: Vec<std::ops::Range<usize>>,
+    /// Each field's `"name":`.
+    names: Vec<std::ops::Range<usize>>,
+    /// `,"cute":"…","story":"…"` for what the call site has.
+    extras: std::ops::Range<usize>,
+    /// `,"file":"…","line":N}`.
+    tail: std::ops::Range<usize>,
+}
+
+impl JsonStatics {
+    fn new(meta: &crate::callsite::Metadata) -> JsonStatics {
+        let mut b = Vec::with_capacity(256);
+        let part = |b: &mut Vec<u8>, f: &mut dyn FnMut(&mut Vec<u8>)| {
+            let start = b.len();
+            f(b);
+            start..b.len()
+        };
+        let head = part(&mut b, &mut |b| {
+            b.extend_from_slice(b"\",\"level\":\"");
+            b.extend_from_slice(meta.level.as_str().as_bytes());
+            b.extend_from_slice(b"\",\"actor\":");
+            json_str(b, meta.actor);
+            if !meta.action.is_empty() {
+                b.extend_from_slice(b",\"action\":");
+                json_str(b, meta.action);
+            }
+        });
+        let literals = meta
+            .pieces
+            .iter()
+            .map(|p| {
+                part(&mut b, &mut |b| {
+                    if let Piece::Literal(s) = p {
+                        escape_str(b, s, Mode::Json);
+                    }
+                })
+            })
+            .collect();
+        let names = meta
+            .fields
+            .iter()
+            .map(|name| {
+                part(&mut b, &mut |b| {
+                    json_str(b, name);
+                    b.push(b':');
+                })
+            })
+            .collect();
+        let extras = part(&mut b, &mut |b| {
+            if let Some(cute) = meta.cute {
+                b.extend_from_slice(b",\"cute\":");
+                json_str(b, cute);
+            }
+            if let Some(story) = meta.story {
+                b.extend_from_slice(b",\"story\":");
+                json_str(b, story);
+            }
+        });
+        let tail = part(&mut b, &mut |b| {
+            b.extend_from_slice(b",\"file\":");
+            json_str(b, meta.file);
+            b.extend_from_slice(b",\"line\":");
+            b.extend_from_slice(itoa::Buffer::new().format(meta.line).as_bytes());
+            b.push(b'}');
+        });
+        JsonStatics {
+            bytes: b,
+            head,
+            literals,
+            names,
+            extras,
+            tail,
+        }
+    }
+
+    fn get(&self, range: &std::ops::Range<usize>) -> &[u8] {
+        &self.bytes[range.clone()]
     }
 }
 
