@@ -95,6 +95,14 @@ impl<'a> Writer<'a> {
         self.put(&v.to_le_bytes());
     }
 
+    /// The record header: call-site id, total record length, raw timestamp.
+    #[inline(always)]
+    pub fn put_header(&mut self, id: u32, total: usize, tsc: u64) {
+        self.put_u32(id);
+        self.put_u32(total as u32);
+        self.put_u64(tsc);
+    }
+
     /// Overwrites bytes already written (used to patch lengths).
     fn put_at(&mut self, at: usize, bytes: &[u8]) {
         let end = at + bytes.len();

@@ -172,9 +172,7 @@ impl Stages {
     pub fn encode(&mut self, i: u64) {
         let total = self.record.len();
         let mut w = Writer::new(&mut self.record, &mut []);
-        w.put_u32(1);
-        w.put_u32(total as u32);
-        w.put_u64(i);
+        w.put_header(1, total, i);
         encode_payload(&mut w, i);
     }
 

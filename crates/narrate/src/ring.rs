@@ -247,9 +247,7 @@ impl Lane {
     ) {
         let total = HEADER_LEN + payload_len;
         let record = encode_to_vec(total, |w| {
-            w.put_u32(id);
-            w.put_u32(total as u32);
-            w.put_u64(tsc);
+            w.put_header(id, total, tsc);
             encode(w);
         });
         if self.producer.write_chunk(HEADER_LEN).is_err() && !self.make_room(HEADER_LEN, level) {
@@ -268,9 +266,7 @@ impl Lane {
         stats::OVERSIZED.fetch_add(1, Ordering::Relaxed);
         let (first, second) = chunk.as_mut_slices();
         let mut w = Writer::new(first, second);
-        w.put_u32(OVERSIZE_MARKER);
-        w.put_u32(HEADER_LEN as u32);
-        w.put_u64(tsc);
+        w.put_header(OVERSIZE_MARKER, HEADER_LEN, tsc);
         chunk.commit_all();
     }
 }
@@ -286,9 +282,7 @@ fn fill<F: FnOnce(&mut Writer<'_>)>(
 ) {
     let (first, second) = chunk.as_mut_slices();
     let mut w = Writer::new(first, second);
-    w.put_u32(id);
-    w.put_u32(total as u32);
-    w.put_u64(tsc);
+    w.put_header(id, total, tsc);
     encode(&mut w);
     debug_assert_eq!(w.position(), total, "encoded_len disagrees with encode");
     chunk.commit_all();
@@ -303,9 +297,7 @@ fn emit_orphan<F: FnOnce(&mut Writer<'_>)>(id: u32, payload_len: usize, encode: 
     let tsc = crate::clock::anchor().now_raw();
     let total = HEADER_LEN + payload_len;
     let record = encode_to_vec(total, |w| {
-        w.put_u32(id);
-        w.put_u32(total as u32);
-        w.put_u64(tsc);
+        w.put_header(id, total, tsc);
         encode(w);
     });
     runtime.push_orphan(record);

@@ -332,9 +332,7 @@ impl Backend {
             // Drops are rare and already a degraded state; this one
             // allocation is not on the steady-state path.
             let record = encode_to_vec(len, |w| {
-                w.put_u32(id);
-                w.put_u32(len as u32);
-                w.put_u64(tsc);
+                w.put_header(id, len, tsc);
                 a.encode(w);
                 b.encode(w);
                 c.encode(w);
