@@ -127,6 +127,20 @@ impl Formatter {
         self.human_with(event, out, mode, None);
     }
 
+    /// The human text as the JSON format renders it (literals from the call
+    /// site's cache), for `narrate::profile`.
+    pub(crate) fn human_json(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
+        let id = event.callsite_id as usize;
+        if self.statics.len() <= id {
+            self.statics.resize_with(id + 1, || None);
+        }
+        let st = self.statics[id]
+            .take()
+            .unwrap_or_else(|| Box::new(JsonStatics::new(event.meta)));
+        self.human_with(event, out, Mode::Json, Some(&st));
+        self.statics[id] = Some(st);
+    }
+
     fn human_with(
         &mut self,
         event: &Event<'_>,
