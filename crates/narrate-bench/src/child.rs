@@ -223,6 +223,8 @@ pub(crate) struct Delivery {
     pub(crate) end: Instant,
     /// narrate only: the most bytes ever waiting in the ring.
     pub(crate) ring_high_water_bytes: Option<u64>,
+    /// end_to_end_file: how long the `fsync` took, in ms.
+    pub(crate) fsync_ms: Option<f64>,
 }
 
 /// After the logger has written everything (its flush/shutdown returned at
@@ -234,13 +236,17 @@ pub(crate) fn finish(
     dropped_reported: Option<u64>,
     ring_high_water_bytes: Option<u64>,
 ) -> Result<Delivery, String> {
+    let mut fsync_ms = None;
     if let Mode::Burst { fsync: true } = job.mode {
+        let t = Instant::now();
         std::fs::File::open(path)
             .and_then(|f| f.sync_all())
             .map_err(|e| format!("fsync {}: {e}", path.display()))?;
+        fsync_ms = Some((t.elapsed().as_secs_f64() * 1e5).round() / 100.0);
     }
     let end = Instant::now();
     Ok(Delivery {
+        fsync_ms,
         file: count_events(path)?,
         dropped_reported,
         drain_ms: (end - drain_start).as_secs_f64() * 1e3,
@@ -334,6 +340,7 @@ fn summarize(
         dropped_reported: d.dropped_reported,
         drain_ms: (d.drain_ms * 100.0).round() / 100.0,
         ring_high_water_bytes: d.ring_high_water_bytes,
+        fsync_ms: d.fsync_ms,
         calls: 0,
         per_call_samples: 0,
         batch_samples: 0,
@@ -549,6 +556,7 @@ fn run_floor(job: &Job) -> (Vec<Timing>, Delivery) {
             drain_ms: 0.0,
             end,
             ring_high_water_bytes: None,
+            fsync_ms: None,
         },
     )
 }

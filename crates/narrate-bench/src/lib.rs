@@ -365,6 +365,9 @@ pub struct Row {
     pub drain_ms: f64,
     /// narrate only: the most bytes ever waiting in one ring.
     pub ring_high_water_bytes: Option<u64>,
+    /// end_to_end_file: the part of the drain spent in `fsync`, in ms.
+    #[serde(default)]
+    pub fsync_ms: Option<f64>,
     pub calls: u64,
     pub per_call_samples: u64,
     pub batch_samples: u64,
@@ -596,6 +599,7 @@ fn merge_runs(rows: Vec<Row>) -> Option<Row> {
         calls: sum(&|r| r.calls),
         drain_ms: median(&|r| Some(r.drain_ms)).unwrap_or(0.0),
         ring_high_water_bytes: rows.iter().filter_map(|r| r.ring_high_water_bytes).max(),
+        fsync_ms: median(&|r| r.fsync_ms),
         per_call_samples: sum(&|r| r.per_call_samples),
         batch_samples: sum(&|r| r.batch_samples),
         bracket_overhead_ns: median(&|r| Some(r.bracket_overhead_ns)).unwrap_or(0.0),
@@ -764,7 +768,7 @@ fn table(rows: &[Row]) -> String {
     if !burst.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>10} {:>26}",
+            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>20} {:>26}",
             "logger",
             "scenario",
             "th",
@@ -779,7 +783,7 @@ fn table(rows: &[Row]) -> String {
             let base = base_of(row);
             let _ = writeln!(
                 out,
-                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>10} {:>26}",
+                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>20} {:>26}",
                 row.logger,
                 row.scenario,
                 row.threads,

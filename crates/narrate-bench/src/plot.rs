@@ -104,83 +104,98 @@ where
 {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(e)?;
+    // One y range for both panels, so that they compare at a glance.
     let values = rows.iter().flat_map(|r| (0..4).filter_map(|k| stat(r, k)));
     let lo = values.clone().fold(f64::INFINITY, f64::min).max(0.1);
     let hi = values.fold(0.0, f64::max).max(lo * 10.0);
-    let (y0, y1) = (
+    let y = (
         10f64.powf(lo.log10().floor()),
         10f64.powf(hi.log10().ceil()),
     );
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            if r.threads > 1 {
-                format!("{} ({}t)", r.logger, r.threads)
-            } else {
-                r.logger.clone()
-            }
-        })
-        .collect();
-    let n = rows.len() as f64;
     let caption = format!(
-        "caller latency per event, log scale ({}, {} cores, TSC step {:.0} ns)",
+        "caller_latency per event, log scale: {} ({} cores), TSC step {:.0} ns",
         machine.cpu_model, machine.logical_cores, machine.clock.step_ns
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 20))
-        .margin(15)
-        .x_label_area_size(90)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5f64..n - 0.5, (y0..y1).log_scale())
-        .map_err(e)?;
+    let root = root.titled(&caption, ("sans-serif", 20)).map_err(e)?;
+    let mut threads: Vec<u32> = rows.iter().map(|r| r.threads).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let panels = root.split_evenly((1, threads.len()));
+    for (p, (area, &t)) in panels.iter().zip(&threads).enumerate() {
+        let panel: Vec<&Row> = rows.iter().copied().filter(|r| r.threads == t).collect();
+        let title = if t == 1 {
+            "1 thread".to_string()
+        } else {
+            format!("{t} threads at once")
+        };
+        draw_panel(area, &panel, &title, y, p == 0).map_err(e)?;
+    }
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    rows: &[&Row],
+    title: &str,
+    (y0, y1): (f64, f64),
+    legend: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let labels: Vec<String> = rows.iter().map(|r| r.logger.clone()).collect();
+    let n = rows.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(80)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..n - 0.5, (y0..y1).log_scale())?;
     chart
         .configure_mesh()
         .disable_x_mesh()
+        // Logger names are drawn below, rotated: plotters centres rotated
+        // axis labels on the axis line.
         .x_labels(rows.len())
-        .x_label_formatter(&|x| {
-            let k = x.round();
-            if (x - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < labels.len() {
-                labels[k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_label_style(
-            ("sans-serif", 14)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
+        .x_label_formatter(&|_| String::new())
         .y_desc("ns per call")
         .y_label_formatter(&|y| format_ns(*y))
-        .draw()
-        .map_err(e)?;
+        .draw()?;
     for (k, (name, colour)) in SERIES.iter().enumerate() {
-        let offset = (k as f64 - 1.5) * 0.12;
-        let points: Vec<(f64, f64)> = rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| stat(r, k).map(|v| (i as f64 + offset, v)))
-            .collect();
+        let offset = (k as f64 - 1.5) * 0.18;
         let colour = *colour;
-        chart
-            .draw_series(
-                points.iter().map(|&(x, v)| {
-                    Rectangle::new([(x - 0.05, y0), (x + 0.05, v)], colour.filled())
-                }),
-            )
-            .map_err(e)?
-            .label(*name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+        let bars = rows.iter().enumerate().filter_map(|(i, r)| {
+            let x = i as f64 + offset;
+            stat(r, k).map(|v| Rectangle::new([(x - 0.08, y0), (x + 0.08, v)], colour.filled()))
+        });
+        let series = chart.draw_series(bars)?;
+        if legend {
+            series.label(*name).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+            });
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(e)?;
-    root.present().map_err(e)?;
+    let base = area.get_base_pixel();
+    let style = TextStyle::from(
+        ("sans-serif", 13)
+            .into_font()
+            .transform(FontTransform::Rotate90),
+    );
+    for (i, label) in labels.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(i as f64, y0));
+        area.draw(&Text::new(
+            label.clone(),
+            (px - base.0 + 6, py - base.1 + 6),
+            style.clone(),
+        ))?;
+    }
+    if legend {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 13))
+            .draw()?;
+    }
     Ok(())
 }
 
