@@ -791,8 +791,11 @@ fn table(rows: &[Row]) -> String {
                 fmt_ratio(row.events_per_s, base.and_then(|b| b.events_per_s)),
                 row.delivered_per_s.map_or_else(|| "-".into(), fmt_rate),
                 fmt_opt_ns(row.ns_per_event),
-                row.total_ms
-                    .map_or_else(|| "-".into(), |ms| format!("{ms:.1} ms")),
+                match (row.total_ms, row.fsync_ms) {
+                    (Some(ms), Some(f)) => format!("{ms:.1} ms ({f:.1} fsync)"),
+                    (Some(ms), None) => format!("{ms:.1} ms"),
+                    _ => "-".into(),
+                },
                 delivered_cell(row),
             );
         }
