@@ -768,7 +768,7 @@ fn table(rows: &[Row]) -> String {
     if !burst.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>20} {:>26}",
+            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>26}",
             "logger",
             "scenario",
             "th",
@@ -783,7 +783,7 @@ fn table(rows: &[Row]) -> String {
             let base = base_of(row);
             let _ = writeln!(
                 out,
-                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>20} {:>26}",
+                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>26}",
                 row.logger,
                 row.scenario,
                 row.threads,

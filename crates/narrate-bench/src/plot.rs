@@ -183,7 +183,7 @@ fn draw_panel<DB: DrawingBackend>(
         let (px, py) = chart.backend_coord(&(i as f64, y0));
         area.draw(&Text::new(
             label.clone(),
-            (px - base.0 + 6, py - base.1 + 6),
+            (px - base.0 + 6, py - base.1 + 12),
             style.clone(),
         ))?;
     }
