@@ -701,7 +701,13 @@ fn run_spdlog(job: &Job, path: &Path) -> Result<(Vec<Timing>, Delivery), String>
     let logger = Arc::new(
         spdlog::Logger::builder()
             .sink(sink)
-            .level_filter(spdlog::LevelFilter::MoreSevereEqual(spdlog::Level::Info))
+            .level_filter(spdlog::LevelFilter::MoreSevereEqual(
+                if trace_or_info(job) {
+                    spdlog::Level::Trace
+                } else {
+                    spdlog::Level::Info
+                },
+            ))
             .build()
             .map_err(err)?,
     );
@@ -709,7 +715,7 @@ fn run_spdlog(job: &Job, path: &Path) -> Result<(Vec<Timing>, Delivery), String>
     let timings = measure!(job, round = (), state _s = (),
         info = |i| calls::spdlog_info(log, i),
         debug = |i| calls::spdlog_debug(log, i),
-        traced = |_i| calls::unsupported(),
+        traced = |i| calls::spdlog_traced(log, i),
     );
     // The flush is queued behind the records; dropping the last handle on
     // the pool closes its channel and joins its thread once it is empty.
@@ -866,6 +872,26 @@ pub(crate) mod calls {
         let city = black_box(CITY);
         spdlog::debug!(logger: log, "Order {} shipped at {} to {}", order_id, price, city,
             kv: { order_id, price, city });
+    }
+
+    /// spdlog-rs has no function attribute: enter and exit by hand, with
+    /// key-values.
+    #[inline(always)]
+    pub fn spdlog_traced_work(log: &spdlog::Logger, order_id: u64, price: f64, city: &str) -> u64 {
+        spdlog::trace!(logger: log, "enter spdlog_traced_work", kv: { order_id, price, city });
+        let result = order_id ^ price.to_bits() ^ city.len() as u64;
+        spdlog::trace!(logger: log, "exit spdlog_traced_work", kv: { result });
+        result
+    }
+
+    #[inline(always)]
+    pub fn spdlog_traced(log: &spdlog::Logger, order_id: u64) {
+        black_box(spdlog_traced_work(
+            log,
+            order_id,
+            black_box(PRICE),
+            black_box(CITY),
+        ));
     }
 
     /// fastrace: an event on the current local parent, named by the

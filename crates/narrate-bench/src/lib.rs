@@ -100,10 +100,11 @@ impl LoggerKind {
             Call::Info => true,
             // fastrace has no levels.
             Call::Debug => self != LoggerKind::Fastrace,
-            // No function attribute, and the hand-written enter/exit events
-            // are only written for the loggers behind `log`; slog and ticklog
+            // No function attribute: hand-written enter/exit events for
+            // the loggers behind `log` and for spdlog-rs; slog and ticklog
             // compile trace out (slog's default static max level in release
-            // is info; ticklog's level is fixed at `configure!`).
+            // is info; ticklog's level is fixed at `configure!`); fastrace
+            // has no levels (its `#[trace]` makes spans, not events).
             Call::Traced => matches!(
                 self,
                 LoggerKind::Narrate
@@ -111,6 +112,7 @@ impl LoggerKind {
                     | LoggerKind::Tracing
                     | LoggerKind::Log
                     | LoggerKind::Ftlog
+                    | LoggerKind::Spdlog
                     | LoggerKind::Floor
             ),
         }

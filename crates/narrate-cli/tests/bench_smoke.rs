@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-const LOGGERS: [&str; 4] = ["narrate", "narrate-drop", "tracing", "slog"];
+const LOGGERS: [&str; 5] = ["narrate", "narrate-drop", "tracing", "slog", "ticklog"];
 
 #[test]
 fn bench_quick_writes_json_for_every_logger() {
