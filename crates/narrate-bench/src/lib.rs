@@ -770,7 +770,7 @@ fn table(rows: &[Row]) -> String {
     if !burst.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>26}",
+            "\n{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>7} {:>26}",
             "logger",
             "scenario",
             "th",
@@ -779,13 +779,14 @@ fn table(rows: &[Row]) -> String {
             "delivered/s",
             "ns/event",
             "total",
+            "B/event",
             "delivered/emitted"
         );
         for row in &burst {
             let base = base_of(row);
             let _ = writeln!(
                 out,
-                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>26}",
+                "{:<13} {:<18} {:>2} {:>11} {:>8} {:>11} {:>10} {:>22} {:>7} {:>26}",
                 row.logger,
                 row.scenario,
                 row.threads,
@@ -798,12 +799,15 @@ fn table(rows: &[Row]) -> String {
                     (Some(ms), None) => format!("{ms:.1} ms"),
                     _ => "-".into(),
                 },
+                row.output_bytes
+                    .checked_div(row.events_delivered)
+                    .map_or_else(|| "-".into(), |b| b.to_string()),
                 delivered_cell(row),
             );
         }
         let _ = writeln!(
             out,
-            "\nevents/s: events emitted / time from the first call until the logger had written everything (end_to_end_file: and fsync returned);\ndelivered/s: the same for the events found in the file; ×narrate: events/s against narrate (Block)."
+            "\nevents/s: events emitted / time from the first call until the logger had written everything (end_to_end_file: and fsync returned);\ndelivered/s: the same for the events found in the file; ×narrate: events/s against narrate (Block);\nB/event: bytes in the file per event found (the formats differ: compare the write load, not only the rate)."
         );
     }
     let find = |logger: &str| {
