@@ -271,7 +271,8 @@ pub(crate) fn run_child(args: &ChildArgs) -> Result<Row, String> {
         scenario: args.scenario,
         threads,
         plan: Plan {
-            rounds: args.samples.div_ceil(args.round_calls).max(1),
+            // The samples are pooled over the threads: each takes its share.
+            rounds: (args.samples / threads).div_ceil(args.round_calls).max(1),
             round_calls: args.round_calls.max(2),
             batch: args.batch.max(1),
             sleep: Duration::from_micros(args.sleep_us),

@@ -23,7 +23,7 @@ mod progress;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
-pub const DEFAULT_SAMPLES: usize = 250_000;
+pub const DEFAULT_SAMPLES: usize = 200_000;
 /// Per-call samples per logger with `--quick`.
 pub const QUICK_SAMPLES: usize = 30_000;
 /// Events per throughput run (split between the threads).
@@ -274,8 +274,8 @@ pub struct BenchArgs {
         default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file"
     )]
     pub scenarios: Vec<Scenario>,
-    /// Per-call samples per logger and latency scenario, per thread
-    /// (default 250000, 30000 with --quick).
+    /// Per-call samples per logger, latency scenario and run, shared by its
+    /// threads (default 200000, 30000 with --quick).
     #[arg(long)]
     pub samples: Option<usize>,
     /// Events per throughput run, all threads together (default 1000000,
@@ -295,8 +295,8 @@ pub struct ChildArgs {
     pub logger: LoggerKind,
     #[arg(long)]
     pub scenario: Scenario,
-    /// Per-call samples per thread (the same number of calls again is timed
-    /// in batches).
+    /// Per-call samples, shared by the threads (the same number of calls
+    /// again is timed in batches).
     #[arg(long, default_value_t = DEFAULT_SAMPLES)]
     pub samples: usize,
     /// Events of a throughput burst, all threads together.
@@ -460,7 +460,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         clock,
     };
     eprintln!(
-        "narrate bench: {} ({} cores), counter {:.3} GHz, step {:.1} ns, bracket overhead {:.1} ns; {} per-call samples per thread and run, {} events per throughput run",
+        "narrate bench: {} ({} cores), counter {:.3} GHz, step {:.1} ns, bracket overhead {:.1} ns; {} per-call samples per run (shared by the threads), {} events per throughput run",
         machine.cpu_model,
         machine.logical_cores,
         machine.tsc_ghz,
