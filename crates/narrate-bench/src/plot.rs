@@ -108,9 +108,11 @@ where
     let values = rows.iter().flat_map(|r| (0..4).filter_map(|k| stat(r, k)));
     let lo = values.clone().fold(f64::INFINITY, f64::min).max(0.1);
     let hi = values.fold(0.0, f64::max).max(lo * 10.0);
+    // A decade of room below the smallest value (so that a bar just above
+    // a power of ten still shows) and above the largest (for the legend).
     let y = (
-        10f64.powf(lo.log10().floor()),
-        10f64.powf(hi.log10().ceil()),
+        10f64.powf((lo / 2.0).log10().floor()),
+        10f64.powf(hi.log10().ceil() + 1.0),
     );
     let caption = format!(
         "caller_latency per event, log scale: {} ({} cores), TSC step {:.0} ns",
