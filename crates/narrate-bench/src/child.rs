@@ -1029,6 +1029,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn events_expected_per_call() {
+        assert_eq!(emitted(Scenario::CallerLatency, LoggerKind::Slog, 10), 10);
+        assert_eq!(emitted(Scenario::Throughput2t, LoggerKind::Narrate, 10), 10);
+        assert_eq!(emitted(Scenario::Disabled, LoggerKind::Narrate, 10), 0);
+        assert_eq!(
+            emitted(Scenario::TraceFnEnabled, LoggerKind::Tracing, 10),
+            10
+        );
+        assert_eq!(
+            emitted(Scenario::TraceFnEnabled, LoggerKind::Spdlog, 10),
+            20
+        );
+        assert_eq!(emitted(Scenario::TraceFnDisabled, LoggerKind::Log, 10), 0);
+        assert_eq!(emitted(Scenario::CallerLatency, LoggerKind::Floor, 10), 0);
+    }
+
+    #[test]
     fn nearest_rank() {
         assert_eq!(rank(1000, 0.999), 998);
         assert_eq!(rank(1000, 0.5), 499);

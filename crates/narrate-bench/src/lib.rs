@@ -892,3 +892,126 @@ fn run_ticklog(
     let d = child::finish(job, path, drain, None, None)?;
     Ok((timings, d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(logger: &str, scenario: Scenario) -> Row {
+        Row {
+            logger: logger.to_string(),
+            scenario: scenario.row_name().to_string(),
+            threads: scenario.threads() as u32,
+            median_ns: None,
+            p99_ns: None,
+            p999_ns: None,
+            max_ns: None,
+            events_per_s: None,
+            delivered_per_s: None,
+            total_ms: None,
+            ns_per_event: None,
+            p999_reflects: String::new(),
+            p999_warm_ns: None,
+            cold_first_call_median_ns: None,
+            per_call_median_ns: None,
+            batch_mean_ns: None,
+            events_emitted: 100,
+            events_delivered: 100,
+            output_bytes: 30_000,
+            sample_line: String::new(),
+            dropped_reported: None,
+            drain_ms: 1.0,
+            ring_high_water_bytes: None,
+            fsync_ms: None,
+            calls: 100,
+            per_call_samples: 0,
+            batch_samples: 0,
+            batch_size: 20,
+            round_calls: 1000,
+            sleep_us: 1000,
+            bracket_overhead_ns: 19.0,
+            tsc_step_ns: 10.0,
+            runs: 1,
+            run_medians_ns: Vec::new(),
+            run_p999_ns: Vec::new(),
+            run_events_per_s: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn two_thread_scenarios_share_the_row_name() {
+        assert_eq!(Scenario::CallerLatency2t.row_name(), "caller_latency");
+        assert_eq!(Scenario::CallerLatency2t.threads(), 2);
+        assert_eq!(Scenario::Throughput2t.row_name(), "throughput");
+        assert_eq!(Scenario::Throughput2t.mode(), Mode::Burst { fsync: false });
+        assert_eq!(Scenario::EndToEndFile.mode(), Mode::Burst { fsync: true });
+        assert_eq!(Scenario::EndToEndFile.events(7), END_TO_END_EVENTS);
+        assert_eq!(Scenario::Throughput.events(7), 7);
+        assert_eq!(Scenario::CallerLatency.mode(), Mode::Latency);
+    }
+
+    #[test]
+    fn unsupported_scenarios() {
+        assert!(!LoggerKind::Fastrace.supports(Scenario::Disabled));
+        assert!(!LoggerKind::Slog.supports(Scenario::TraceFnEnabled));
+        assert!(!LoggerKind::Ticklog.supports(Scenario::TraceFnDisabled));
+        assert!(LoggerKind::Spdlog.supports(Scenario::TraceFnEnabled));
+        assert!(LoggerKind::Ftlog.supports(Scenario::TraceFnEnabled));
+        for logger in LoggerKind::value_variants() {
+            assert!(logger.supports(Scenario::CallerLatency));
+            assert!(logger.supports(Scenario::Throughput2t));
+            assert!(logger.supports(Scenario::EndToEndFile));
+        }
+    }
+
+    #[test]
+    fn merge_takes_medians_max_and_sums() {
+        let mut runs = Vec::new();
+        for (m, p, max) in [(20.0, 100.0, 1e3), (10.0, 300.0, 5e3), (30.0, 200.0, 2e3)] {
+            let mut r = row("narrate", Scenario::CallerLatency);
+            r.median_ns = Some(m);
+            r.p999_ns = Some(p);
+            r.max_ns = Some(max);
+            r.p999_reflects = format!("{p}");
+            runs.push(r);
+        }
+        let merged = merge_runs(runs).unwrap();
+        assert_eq!(merged.median_ns, Some(20.0));
+        assert_eq!(merged.p999_ns, Some(200.0));
+        assert_eq!(merged.p999_reflects, "200");
+        assert_eq!(merged.max_ns, Some(5e3));
+        assert_eq!(merged.events_emitted, 300);
+        assert_eq!(merged.runs, 3);
+        assert_eq!(merged.run_medians_ns, vec![20.0, 10.0, 30.0]);
+        assert_eq!(merged.events_per_s, None);
+        assert!(merged.run_events_per_s.is_empty());
+    }
+
+    #[test]
+    fn burst_rows_merge_and_print_in_their_own_table() {
+        let mut runs = Vec::new();
+        for rate in [1e6, 3e6, 2e6] {
+            let mut r = row("narrate", Scenario::Throughput2t);
+            r.events_per_s = Some(rate);
+            r.total_ms = Some(1e3 / rate * 1e3);
+            runs.push(r);
+        }
+        let narrate = merge_runs(runs).unwrap();
+        assert_eq!(narrate.events_per_s, Some(2e6));
+        assert_eq!(narrate.median_ns, None);
+        assert_eq!(narrate.threads, 2);
+        let mut tracing = row("tracing", Scenario::Throughput2t);
+        tracing.events_per_s = Some(5e5);
+        tracing.events_delivered = 50;
+        let text = table(&[narrate, tracing]);
+        assert!(text.contains("events/s"), "{text}");
+        assert!(!text.contains("cold 1st"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("tracing"))
+            .expect("a tracing line");
+        assert!(line.contains("0.2×"), "{line}");
+        assert!(line.contains("50/100 (50.0%)"), "{line}");
+        assert!(line.contains(" 600 "), "bytes per delivered event: {line}");
+    }
+}
