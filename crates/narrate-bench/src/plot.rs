@@ -202,7 +202,9 @@ fn draw_panel<DB: DrawingBackend>(
 }
 
 fn format_ns(ns: f64) -> String {
-    if ns >= 1e6 {
+    if ns >= 1e9 {
+        format!("{:.0} s", ns / 1e9)
+    } else if ns >= 1e6 {
         format!("{:.0} ms", ns / 1e6)
     } else if ns >= 1e3 {
         format!("{:.0} µs", ns / 1e3)
