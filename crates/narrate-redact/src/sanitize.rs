@@ -240,7 +240,7 @@ mod tests {
                 let mut w = *b"abcdefgh";
                 w[pos] = b;
                 let flagged = word_may_be_unsafe(u64::from_le_bytes(w));
-                let bad = b < 0x20 || b >= 0x7f;
+                let bad = !(0x20..0x7f).contains(&b);
                 assert_eq!(flagged, bad, "byte {b:#x} at {pos}");
             }
         }
