@@ -474,7 +474,7 @@ pub(crate) fn url_password(hay: &[u8], p: usize, repl: &Replacement) -> Outcome 
         // A replacement token ends the userinfo: whether the authority reaches
         // an `@` must not depend on what an earlier pass (of this or another
         // detector) already replaced, e.g. a card number with spaces.
-        if repl.token_len_at(hay, i).is_some() {
+        if hay[i] == repl.first_byte() && repl.token_len_at(hay, i).is_some() {
             break;
         }
         match hay[i] {
