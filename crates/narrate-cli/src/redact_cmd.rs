@@ -133,7 +133,11 @@ pub fn run(args: RedactArgs) -> ExitCode {
     let mut failed = false;
 
     let stdin_only = [PathBuf::from("-")];
-    let inputs: &[PathBuf] = if args.files.is_empty() { &stdin_only } else { &args.files };
+    let inputs: &[PathBuf] = if args.files.is_empty() {
+        &stdin_only
+    } else {
+        &args.files
+    };
     for path in inputs {
         let result = if path.as_os_str() == "-" {
             state.copy(io::stdin().lock(), &mut out)
@@ -149,7 +153,9 @@ pub fn run(args: RedactArgs) -> ExitCode {
                 eprintln!("narrate redact: {}: {e}", display(path));
                 failed = true;
             }
-            Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                return ExitCode::SUCCESS;
+            }
             Err(Failure::Write(e)) => {
                 eprintln!("narrate redact: writing output: {e}");
                 return ExitCode::FAILURE;
@@ -164,7 +170,11 @@ pub fn run(args: RedactArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn display(p: &Path) -> String {
@@ -172,8 +182,17 @@ fn display(p: &Path) -> String {
 }
 
 fn build(args: &RedactArgs) -> Result<Redactor, String> {
-    let mut detectors = if args.only.is_empty() { Detectors::default() } else { Detectors::none() };
-    for d in args.only.iter().chain(&args.enable).flat_map(|a| a.detectors()) {
+    let mut detectors = if args.only.is_empty() {
+        Detectors::default()
+    } else {
+        Detectors::none()
+    };
+    for d in args
+        .only
+        .iter()
+        .chain(&args.enable)
+        .flat_map(|a| a.detectors())
+    {
         detectors.set(d, true);
     }
     for d in args.disable.iter().flat_map(|a| a.detectors()) {
@@ -191,7 +210,10 @@ fn build(args: &RedactArgs) -> Result<Redactor, String> {
     let replacement = if args.hash {
         let key = match std::env::var(&args.hash_key_env) {
             Ok(hex) => parse_key(&hex).ok_or_else(|| {
-                format!("${}: expected 32 hex digits (a 128-bit key)", args.hash_key_env)
+                format!(
+                    "${}: expected 32 hex digits (a 128-bit key)",
+                    args.hash_key_env
+                )
             })?,
             Err(_) => {
                 eprintln!(
@@ -201,11 +223,20 @@ fn build(args: &RedactArgs) -> Result<Redactor, String> {
                 random_key()
             }
         };
-        Replacement::KeyedHash { key, label: args.hash_label.clone() }
+        Replacement::KeyedHash {
+            key,
+            label: args.hash_label.clone(),
+        }
     } else {
         Replacement::Fixed(args.replacement.clone())
     };
-    let cfg = RedactConfig { detectors, custom_patterns, secret_keys, replacement, ..Default::default() };
+    let cfg = RedactConfig {
+        detectors,
+        custom_patterns,
+        secret_keys,
+        replacement,
+        ..Default::default()
+    };
     Redactor::new(cfg).map_err(|e| e.to_string())
 }
 
@@ -225,9 +256,9 @@ fn random_key() -> [u8; 16] {
     // std's RandomState is seeded from the OS; two hashers give 128 bits.
     use std::hash::{BuildHasher, Hasher};
     let mut key = [0u8; 16];
-    for half in key.chunks_mut(8) {
+    for (i, half) in key.chunks_mut(8).enumerate() {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(0x6e61_7272_6174_65);
+        h.write_u64(0x006e_6172_7261_7465 ^ i as u64);
         half.copy_from_slice(&h.finish().to_le_bytes());
     }
     key
@@ -264,7 +295,9 @@ impl<'r> Stream<'r> {
     fn copy(&mut self, mut input: impl BufRead, out: &mut impl Write) -> Result<(), Failure> {
         loop {
             self.line.clear();
-            let n = input.read_until(b'\n', &mut self.line).map_err(Failure::Read)?;
+            let n = input
+                .read_until(b'\n', &mut self.line)
+                .map_err(Failure::Read)?;
             if n == 0 {
                 return Ok(());
             }
@@ -309,7 +342,9 @@ impl<'r> Stream<'r> {
                 }
                 self.in_pem = None;
             }
-            if self.redactor.detectors().contains(Detector::PemPrivateKey) && opens_private_key(text) {
+            if self.redactor.detectors().contains(Detector::PemPrivateKey)
+                && opens_private_key(text)
+            {
                 self.in_pem = Some(0);
             }
             let redacted = self.redactor.redact(text);
@@ -340,8 +375,10 @@ fn opens_private_key(text: &str) -> bool {
 
 /// Base64 body lines and RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`).
 fn looks_like_key_material(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b' ' | b'\t'))
+    text.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'+' | b'/' | b'=' | b':' | b',' | b'-' | b' ' | b'\t')
+    })
 }
 
 #[cfg(test)]
@@ -359,7 +396,10 @@ mod tests {
     #[test]
     fn lines_are_redacted_and_sanitized() {
         let out = run_on(b"ok line\npassword=hunter2 \x1b[31m\nbad \xff utf8\r\nlast");
-        assert_eq!(out, "ok line\npassword=[REDACTED] \\u{1b}[31m\nbad \u{fffd} utf8\r\nlast");
+        assert_eq!(
+            out,
+            "ok line\npassword=[REDACTED] \\u{1b}[31m\nbad \u{fffd} utf8\r\nlast"
+        );
     }
 
     #[test]
@@ -367,13 +407,19 @@ mod tests {
         let out = run_on(
             b"before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc+/=\n-----END RSA PRIVATE KEY-----\nafter 12:00\n",
         );
-        assert_eq!(out, "before\n[REDACTED]\n[REDACTED]\n[REDACTED]\n[REDACTED]\nafter 12:00\n");
+        assert_eq!(
+            out,
+            "before\n[REDACTED]\n[REDACTED]\n[REDACTED]\n[REDACTED]\nafter 12:00\n"
+        );
         assert!(!out.contains("MIIE"));
     }
 
     #[test]
     fn key_parsing() {
-        assert_eq!(parse_key("000102030405060708090a0b0c0d0e0f").unwrap()[15], 15);
+        assert_eq!(
+            parse_key("000102030405060708090a0b0c0d0e0f").unwrap()[15],
+            15
+        );
         assert!(parse_key("xyz").is_none());
     }
 }
