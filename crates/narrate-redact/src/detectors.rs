@@ -829,24 +829,3 @@ mod tests {
         assert_eq!(next_card_candidate(s.as_bytes(), 0), Some(13));
     }
 }
-#[cfg(test)]
-mod timing_tmp {
-    #[test]
-    #[ignore]
-    fn time_card_filter() {
-        let s = crate::bench_inputs::clean(1000);
-        let h = s.as_bytes();
-        let n = 200_000u32;
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            let mut from = 0;
-            let mut c = 0;
-            while let Some(p) = super::next_card_candidate(std::hint::black_box(h), from) {
-                c += 1;
-                from = super::digit_run(h, p).1;
-            }
-            std::hint::black_box(c);
-        }
-        eprintln!("card filter {:?}", t.elapsed() / n);
-    }
-}
