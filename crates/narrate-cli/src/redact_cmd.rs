@@ -256,9 +256,9 @@ fn random_key() -> [u8; 16] {
     // std's RandomState is seeded from the OS; two hashers give 128 bits.
     use std::hash::{BuildHasher, Hasher};
     let mut key = [0u8; 16];
-    for half in key.chunks_mut(8) {
+    for (i, half) in key.chunks_mut(8).enumerate() {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(0x006e_6172_7261_7465);
+        h.write_u64(0x006e_6172_7261_7465 ^ i as u64);
         half.copy_from_slice(&h.finish().to_le_bytes());
     }
     key

@@ -21,7 +21,7 @@
 //! Everything is one left-to-right pass with cursors that only move forward
 //! (`redactor.rs` explains the scan, `detectors.rs` why each matcher is
 //! linear). Nothing is allocated until the first change, so clean input
-//! comes back as [`Cow::Borrowed`](std::borrow::Cow::Borrowed). The
+//! comes back as [`Cow::Borrowed`]. The
 //! trade-off is that detectors are hand-written matchers behind a literal
 //! prefilter rather than one big regex: a regex set cannot say how far a
 //! failed attempt read, which is what guarantees linear time on inputs such

@@ -132,6 +132,15 @@ impl Replacement {
         }
     }
 
+    /// First byte of every token (cheap pre-check for `token_len_at`).
+    #[inline]
+    pub(crate) fn first_byte(&self) -> u8 {
+        match self {
+            Replacement::Fixed(t) => t.as_bytes()[0],
+            Replacement::KeyedHash { .. } => b'[',
+        }
+    }
+
     /// Whether a complete replacement token ends exactly at `hay[..end]`.
     pub(crate) fn token_ends_at(&self, hay: &[u8], end: usize) -> bool {
         let len = match self {
