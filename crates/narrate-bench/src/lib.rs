@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 mod child;
 mod plot;
 mod progress;
+mod redact_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
@@ -178,6 +179,11 @@ pub enum Scenario {
     /// `fsync`: time from the first call until all bytes are on disk.
     #[value(name = "end_to_end_file")]
     EndToEndFile,
+    /// narrate's redaction and sanitization alone (no peers): clean and
+    /// secret-bearing text, sanitizing ASCII, and linearity on near-miss
+    /// inputs. Runs in this process; its rows are under `"redact"` in the JSON.
+    #[value(name = "redact")]
+    Redact,
 }
 
 impl Scenario {
@@ -192,6 +198,7 @@ impl Scenario {
             Scenario::Throughput => "throughput",
             Scenario::Throughput2t => "throughput_2t",
             Scenario::EndToEndFile => "end_to_end_file",
+            Scenario::Redact => "redact",
         }
     }
 
@@ -271,7 +278,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file"
+        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact"
     )]
     pub scenarios: Vec<Scenario>,
     /// Per-call samples per logger, latency scenario and run, shared by its
@@ -405,6 +412,8 @@ pub struct Machine {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Report {
     results: Vec<Row>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    redact: Vec<redact_bench::RedactRow>,
     machine: Machine,
 }
 
@@ -471,7 +480,14 @@ pub fn run(args: BenchArgs) -> ExitCode {
     );
     let repeat = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let mut runs: Vec<(LoggerKind, Scenario, Vec<Row>)> = Vec::new();
-    for &scenario in &args.scenarios {
+    // `redact` has no loggers and no child processes: it runs at the end.
+    let logged_scenarios: Vec<Scenario> = args
+        .scenarios
+        .iter()
+        .copied()
+        .filter(|s| *s != Scenario::Redact)
+        .collect();
+    for &scenario in &logged_scenarios {
         for &logger in &args.loggers {
             if logger.supports(scenario) {
                 runs.push((logger, scenario, Vec::new()));
@@ -483,7 +499,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     for rep in 0..repeat {
         // Rotate the order so no logger always runs first or last.
         let n = args.loggers.len().max(1);
-        for &scenario in &args.scenarios {
+        for &scenario in &logged_scenarios {
             for k in 0..args.loggers.len() {
                 let logger = args.loggers[(k + rep) % n];
                 if !logger.supports(scenario) {
@@ -539,6 +555,14 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .filter_map(|(_, _, rows)| merge_runs(rows))
         .collect();
     print!("{}", table(&rows));
+    let redact_rows = if args.scenarios.contains(&Scenario::Redact) {
+        eprintln!("narrate bench: redact…");
+        let r = redact_bench::run(args.quick);
+        print!("{}", redact_bench::table(&r));
+        r
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -551,6 +575,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if let Some(path) = &args.json {
         let report = Report {
             results: rows,
+            redact: redact_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");
