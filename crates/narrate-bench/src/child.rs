@@ -136,6 +136,18 @@ macro_rules! drive {
 ///
 /// Values the body uses from the enclosing function must be references
 /// (the thread closures are `move`).
+/// Pins logging thread `t` to core `t` (modulo the cores there are), so a
+/// timed thread is never migrated mid-measurement. The loggers' own
+/// background threads are left to the scheduler, which puts them on the
+/// remaining core(s). Where pinning is unsupported this does nothing.
+pub(crate) fn pin_to_core(t: usize) {
+    if let Some(ids) = core_affinity::get_core_ids()
+        && !ids.is_empty()
+    {
+        core_affinity::set_for_current(ids[t % ids.len()]);
+    }
+}
+
 macro_rules! on_threads {
     ($job:expr, $round:expr, $st:ident = $init:expr, |$i:ident| $body:expr) => {{
         let job: &$crate::child::Job = $job;
@@ -148,6 +160,7 @@ macro_rules! on_threads {
                         std::thread::Builder::new()
                             .name(format!("bench-{t}"))
                             .spawn_scoped(s, move || {
+                                $crate::child::pin_to_core(t);
                                 #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
                                 let mut $st = $init;
                                 let base = (t as u64) << 40;
