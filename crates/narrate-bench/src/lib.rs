@@ -327,7 +327,7 @@ pub struct ChildArgs {
 ///
 /// Latency statistics are `null` in burst rows (`throughput`,
 /// `end_to_end_file`), and `events_per_s` is `null` in latency rows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Row {
     pub logger: String,
     pub scenario: String,
@@ -927,39 +927,18 @@ mod tests {
             logger: logger.to_string(),
             scenario: scenario.row_name().to_string(),
             threads: scenario.threads() as u32,
-            median_ns: None,
-            p99_ns: None,
-            p999_ns: None,
-            max_ns: None,
-            events_per_s: None,
-            delivered_per_s: None,
-            total_ms: None,
-            ns_per_event: None,
-            p999_reflects: String::new(),
-            p999_warm_ns: None,
-            cold_first_call_median_ns: None,
-            per_call_median_ns: None,
-            batch_mean_ns: None,
             events_emitted: 100,
             events_delivered: 100,
             output_bytes: 30_000,
-            sample_line: String::new(),
-            dropped_reported: None,
             drain_ms: 1.0,
-            ring_high_water_bytes: None,
-            fsync_ms: None,
             calls: 100,
-            per_call_samples: 0,
-            batch_samples: 0,
             batch_size: 20,
             round_calls: 1000,
             sleep_us: 1000,
             bracket_overhead_ns: 19.0,
             tsc_step_ns: 10.0,
             runs: 1,
-            run_medians_ns: Vec::new(),
-            run_p999_ns: Vec::new(),
-            run_events_per_s: Vec::new(),
+            ..Row::default()
         }
     }
 
