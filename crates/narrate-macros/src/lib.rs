@@ -370,6 +370,7 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
         {
             static __NARRATE_CALLSITE: #private::Callsite = #private::Callsite::new(#private::Metadata {
                 level: #private::Level::#level,
+                kind: #private::Kind::Event,
                 actor: #actor,
                 action: #action,
                 template: #template_text,

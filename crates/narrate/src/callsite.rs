@@ -44,10 +44,21 @@ pub enum Piece {
     Field(u16),
 }
 
+/// What a call site produces. Every stage that treats some events apart
+/// (audit never sampled or dropped, spans opening and closing) asks this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An ordinary log event.
+    Event,
+    /// An audit event: never filtered by level, sampled or dropped.
+    Audit,
+}
+
 /// Everything about an event known at compile time.
 #[derive(Debug)]
 pub struct Metadata {
     pub level: Level,
+    pub kind: Kind,
     /// Component; the module path unless the call site says otherwise.
     pub actor: &'static str,
     /// Verb; empty when the call site gives none.

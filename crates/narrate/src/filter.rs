@@ -191,6 +191,7 @@ mod tests {
     ) -> Metadata {
         Metadata {
             level,
+            kind: crate::callsite::Kind::Event,
             actor,
             action,
             template: "",

@@ -102,7 +102,7 @@ pub fn error<'a, E: std::error::Error + 'a>(e: &'a E) -> ErrorChain<'a> {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::{Callsite, Metadata, Piece};
+    pub use crate::callsite::{Callsite, Kind, Metadata, Piece};
     pub use crate::encode::{AsDebug, AsDisplay, Encode};
     pub use crate::encode_auto::{
         ViaDebug, ViaEncode, ViaError, ViaTypeName, Wrap, elapsed_ns, now_raw,

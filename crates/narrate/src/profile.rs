@@ -49,6 +49,7 @@ pub struct ComponentCost {
 
 static PROFILE_CALLSITE: Callsite = Callsite::new(Metadata {
     level: Level::Info,
+    kind: crate::callsite::Kind::Event,
     actor: "profile",
     action: "ship",
     template: "Order {order_id} shipped at {price} to {city}",

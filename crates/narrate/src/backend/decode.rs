@@ -214,6 +214,7 @@ mod tests {
 
     static META: Metadata = Metadata {
         level: Level::Info,
+        kind: crate::callsite::Kind::Event,
         actor: "t",
         action: "",
         template: "",

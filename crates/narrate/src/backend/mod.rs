@@ -106,6 +106,7 @@ pub(crate) struct Backend {
 
 static DROP_REPORT: Callsite = Callsite::new(Metadata {
     level: Level::Warn,
+    kind: crate::callsite::Kind::Event,
     actor: "narrate",
     action: "dropped",
     template: "dropped {dropped} events since the last report ({reason})",
