@@ -188,6 +188,12 @@ pub struct Config {
     pub(crate) env_filter: bool,
     pub(crate) backend_core: Option<usize>,
     pub(crate) redact: Option<RedactConfig>,
+    pub(crate) reload_on_sighup: bool,
+    /// The file this config was read from (`Config::from_file`), for reloads.
+    #[cfg(feature = "config-file")]
+    pub(crate) source: Option<PathBuf>,
+    #[cfg(feature = "config-file")]
+    pub(crate) file: Option<crate::config_file::FileConfig>,
 }
 
 impl Default for Config {
@@ -217,6 +223,11 @@ impl Config {
             env_filter: true,
             backend_core: None,
             redact: Some(RedactConfig::default()),
+            reload_on_sighup: false,
+            #[cfg(feature = "config-file")]
+            source: None,
+            #[cfg(feature = "config-file")]
+            file: None,
         }
     }
 
@@ -316,6 +327,14 @@ impl Config {
     /// Flush on SIGTERM and SIGINT, then die of the signal as usual (opt-in).
     pub fn handle_signals(mut self, on: bool) -> Config {
         self.handle_signals = on;
+        self
+    }
+
+    /// Re-read the configuration file on SIGHUP (opt-in; only for a config
+    /// from [`Config::from_file`] / [`Config::load`]): level, filter and
+    /// rules change at run time, see [`crate::reload_config`].
+    pub fn reload_on_sighup(mut self, on: bool) -> Config {
+        self.reload_on_sighup = on;
         self
     }
 

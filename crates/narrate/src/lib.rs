@@ -65,6 +65,8 @@ pub mod backend;
 pub mod callsite;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "config-file")]
+pub mod config_file;
 pub mod encode;
 mod encode_auto;
 pub mod event;
@@ -77,9 +79,12 @@ pub mod ring;
 pub mod sinks;
 pub mod stages;
 pub mod stats;
+pub mod testing;
 
 pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
+#[cfg(feature = "config-file")]
+pub use config_file::{ConfigError, reload_config};
 pub use encode::{AsDebug, AsDisplay, ErrorChain};
 pub use event::Event;
 pub use filter::{Filter, FilterError};

@@ -292,6 +292,12 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if config.panic_hook {
         install_panic_hook();
     }
+    #[cfg(feature = "config-file")]
+    crate::config_file::on_init(
+        config.source.take(),
+        config.file.take(),
+        config.reload_on_sighup,
+    );
     let mut env_error = None;
     let filter = match (&config.env_filter, std::env::var(ENV_FILTER)) {
         (true, Ok(spec)) => Filter::parse(&spec, filter.default).unwrap_or_else(|e| {

@@ -65,6 +65,10 @@ pub(crate) struct LaneShared {
     /// Set (`Release`) by the lane's destructor after its last commit; read
     /// (`Acquire`) by the backend, which then drains the ring and drops it.
     pub closed: AtomicBool,
+    /// The test-capture scope the thread is in at the record the backend is
+    /// processing (0: none); see [`crate::testing`]. Written and read by
+    /// the backend only, at scope markers, so `Relaxed` suffices.
+    pub capture_scope: AtomicU64,
 }
 
 impl LaneShared {
@@ -75,6 +79,7 @@ impl LaneShared {
             thread_id,
             overflow: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
+            capture_scope: AtomicU64::new(0),
         }
     }
 }
@@ -157,6 +162,7 @@ impl Lane {
             thread_id,
             overflow: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
+            capture_scope: AtomicU64::new(0),
         });
         runtime.register_lane(LaneHandle {
             consumer,

@@ -413,10 +413,18 @@ impl Pipeline {
 
     /// Decodes, formats and writes one record (header included).
     fn process(&mut self, record: &[u8], lane: &LaneShared) {
+        let id = u32::from_le_bytes(record[0..4].try_into().unwrap_or_default());
+        if id == crate::testing::SCOPE_MARKER {
+            // Only real lanes carry scopes: orphan records mix threads.
+            if lane.thread_id != 0 {
+                let scope = crate::testing::marker_scope(&record[HEADER_LEN..]);
+                lane.capture_scope.store(scope, Relaxed);
+            }
+            return;
+        }
         // The backend is the only writer of these counters: a load and a
         // store, not a locked read-modify-write, per event.
         stats::EVENTS_READ.store(stats::EVENTS_READ.load(Relaxed) + 1, Relaxed);
-        let id = u32::from_le_bytes(record[0..4].try_into().unwrap_or_default());
         let tsc = u64::from_le_bytes(record[8..16].try_into().unwrap_or_default());
         let Some(callsite) = self.callsite(id) else {
             return;
@@ -455,6 +463,16 @@ impl Pipeline {
             if slot.sink.write(&event, &self.lines[style]).is_err() {
                 stats::SINK_ERRORS.fetch_add(1, Relaxed);
             }
+        }
+        let scope = lane.capture_scope.load(Relaxed);
+        if scope != 0 {
+            let json = Style::Json as usize;
+            if !rendered[json] {
+                self.lines[json].clear();
+                self.formatter
+                    .format(Style::Json, &event, &mut self.lines[json]);
+            }
+            crate::testing::deliver(scope, &event, &self.lines[json]);
         }
         stats::EVENTS_WRITTEN.store(stats::EVENTS_WRITTEN.load(Relaxed) + 1, Relaxed);
     }

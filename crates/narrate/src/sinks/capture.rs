@@ -23,6 +23,22 @@ pub struct CapturedEvent {
 }
 
 impl CapturedEvent {
+    /// An owned copy of `event`; `line` is its JSON line.
+    pub(crate) fn from_event(event: &Event<'_>, line: &[u8]) -> CapturedEvent {
+        let mut human = String::new();
+        event.write_human(&mut human);
+        CapturedEvent {
+            level: event.level(),
+            actor: event.actor(),
+            action: event.action(),
+            target: event.target().map(text),
+            human,
+            fields: event.key_values().map(|(n, v)| (n, text(v))).collect(),
+            json: String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line)).into_owned(),
+            thread_id: event.thread_id(),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
@@ -73,18 +89,7 @@ fn text(v: Value<'_>) -> String {
 
 impl Sink for Capture {
     fn write(&mut self, event: &Event<'_>, line: &[u8]) -> std::io::Result<()> {
-        let mut human = String::new();
-        event.write_human(&mut human);
-        let captured = CapturedEvent {
-            level: event.level(),
-            actor: event.actor(),
-            action: event.action(),
-            target: event.target().map(text),
-            human,
-            fields: event.key_values().map(|(n, v)| (n, text(v))).collect(),
-            json: String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line)).into_owned(),
-            thread_id: event.thread_id(),
-        };
+        let captured = CapturedEvent::from_event(event, line);
         self.lock().push(captured);
         Ok(())
     }
