@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 #[macro_use]
 mod child;
+mod config_bench;
 mod plot;
 mod progress;
 mod redact_bench;
@@ -184,6 +185,10 @@ pub enum Scenario {
     /// inputs. Runs in this process; its rows are under `"redact"` in the JSON.
     #[value(name = "redact")]
     Redact,
+    /// `narrate::Config::from_file` on a narrate.toml with 100 filter rules
+    /// (no peers). Runs in this process; rows under `"config"` in the JSON.
+    #[value(name = "config_load")]
+    ConfigLoad,
 }
 
 impl Scenario {
@@ -199,6 +204,7 @@ impl Scenario {
             Scenario::Throughput2t => "throughput_2t",
             Scenario::EndToEndFile => "end_to_end_file",
             Scenario::Redact => "redact",
+            Scenario::ConfigLoad => "config_load",
         }
     }
 
@@ -278,7 +284,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact"
+        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact,config_load"
     )]
     pub scenarios: Vec<Scenario>,
     /// Per-call samples per logger, latency scenario and run, shared by its
@@ -414,6 +420,8 @@ struct Report {
     results: Vec<Row>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     redact: Vec<redact_bench::RedactRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    config: Vec<config_bench::ConfigRow>,
     machine: Machine,
 }
 
@@ -485,7 +493,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .scenarios
         .iter()
         .copied()
-        .filter(|s| *s != Scenario::Redact)
+        .filter(|s| !matches!(s, Scenario::Redact | Scenario::ConfigLoad))
         .collect();
     for &scenario in &logged_scenarios {
         for &logger in &args.loggers {
@@ -563,6 +571,14 @@ pub fn run(args: BenchArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    let config_rows = if args.scenarios.contains(&Scenario::ConfigLoad) {
+        eprintln!("narrate bench: config_load…");
+        let r = config_bench::run(args.quick);
+        print!("{}", config_bench::table(&r));
+        r
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -576,6 +592,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         let report = Report {
             results: rows,
             redact: redact_rows,
+            config: config_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");

@@ -51,6 +51,10 @@
 //!   every reload.
 //! * `NO_COLOR`: no colour in `pretty` output on a terminal.
 
+// A load happens once per start (and per reload): a 128-byte error on its
+// cold path costs nothing worth a Box and the less readable field access.
+#![allow(clippy::result_large_err)]
+
 mod reader;
 mod render;
 

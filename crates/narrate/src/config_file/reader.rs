@@ -402,7 +402,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<std::time::Duration> {
         _ => return None,
     };
     let nanos = number * nanos_per;
-    (nanos.is_finite() && nanos >= 0.0 && nanos < 1e18)
+    (nanos.is_finite() && (0.0..1e18).contains(&nanos))
         .then(|| std::time::Duration::from_nanos(nanos as u64))
 }
 

@@ -157,11 +157,11 @@ fn format_name(f: Format) -> &'static str {
 
 fn duration(d: std::time::Duration) -> String {
     let ns = d.as_nanos();
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")
@@ -293,8 +293,10 @@ mod tests {
     #[test]
     fn the_example_is_the_defaults_plus_two_sinks() {
         let parsed = FileConfig::parse(EXAMPLE, "example").unwrap();
-        let mut expected = FileConfig::default();
-        expected.sinks = parsed.sinks.clone();
+        let expected = FileConfig {
+            sinks: parsed.sinks.clone(),
+            ..FileConfig::default()
+        };
         assert_eq!(parsed, expected);
         assert_eq!(parsed.sinks.len(), 2);
         assert_eq!(parsed.sinks[1].name, "main");
