@@ -187,56 +187,52 @@ impl<'a, 'i> Table<'a, 'i> {
 
     /// Either an integer (bytes) or a string with a unit: `"64 MiB"`, `"512KB"`.
     pub fn size(&self, key: &str) -> Result<Option<At<u64>>, ConfigError> {
-        let Some(v) = self.get(key) else {
-            return Ok(None);
-        };
-        if v.get_ref().is_integer() {
+        if self.get(key).is_some_and(|v| v.get_ref().is_integer()) {
             return self.uint(key);
         }
-        let Some(text) = v.get_ref().as_str() else {
-            return Err(self.type_error(key, v, "a size (bytes, or a string such as \"64 MiB\")"));
-        };
-        match parse_size(text) {
-            Some(n) => Ok(Some(At {
-                value: n,
-                span: v.span(),
-                key: self.key_path(key),
-            })),
-            None => Err(self.src.error(
-                v.span(),
-                &self.key_path(key),
-                format!(
-                    "`{text}` is not a size: write a number of bytes with an optional unit \
-                     (B, KB, MB, GB, KiB, MiB, GiB), e.g. \"64 MiB\""
-                ),
-            )),
-        }
+        self.with_unit(
+            key,
+            "a size (bytes, or a string such as \"64 MiB\")",
+            parse_size,
+            "is not a size: write a number of bytes with an optional unit \
+             (B, KB, MB, GB, KiB, MiB, GiB), e.g. \"64 MiB\"",
+        )
     }
 
     /// A string with a unit: `"100us"`, `"2 ms"`, `"1s"`.
     pub fn duration(&self, key: &str) -> Result<Option<At<std::time::Duration>>, ConfigError> {
+        self.with_unit(
+            key,
+            "a duration with its unit, as a string such as \"100us\" or \"2ms\"",
+            parse_duration,
+            "is not a duration: write a number and a unit (ns, us, ms, s), e.g. \"100us\"",
+        )
+    }
+
+    /// A string that `parse` turns into a quantity with a unit.
+    fn with_unit<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        parse: fn(&str) -> Option<T>,
+        unparsable: &str,
+    ) -> Result<Option<At<T>>, ConfigError> {
         let Some(v) = self.get(key) else {
             return Ok(None);
         };
         let Some(text) = v.get_ref().as_str() else {
-            return Err(self.type_error(
-                key,
-                v,
-                "a duration with its unit, as a string such as \"100us\" or \"2ms\"",
-            ));
+            return Err(self.type_error(key, v, expected));
         };
-        match parse_duration(text) {
-            Some(d) => Ok(Some(At {
-                value: d,
+        match parse(text) {
+            Some(value) => Ok(Some(At {
+                value,
                 span: v.span(),
                 key: self.key_path(key),
             })),
             None => Err(self.src.error(
                 v.span(),
                 &self.key_path(key),
-                format!(
-                    "`{text}` is not a duration: write a number and a unit (ns, us, ms, s), e.g. \"100us\""
-                ),
+                format!("`{text}` {unparsable}"),
             )),
         }
     }

@@ -200,19 +200,12 @@ impl FileConfig {
             let _ = writeln!(s, "level = {}", quoted(rule.level.as_str()));
         }
         let _ = writeln!(s, "\n[full_ring]");
-        for l in [
-            Level::Trace,
-            Level::Debug,
-            Level::Info,
-            Level::Warn,
-            Level::Error,
-            Level::Fatal,
-        ] {
+        for l in &Level::ALL[1..] {
             let _ = writeln!(
                 s,
                 "{} = {}",
                 l.as_str(),
-                quoted(policy(self.full_ring[l as usize]))
+                quoted(policy(self.full_ring[*l as usize]))
             );
         }
         let r = &self.redaction;
