@@ -39,11 +39,7 @@ fn auto_value(expr: TokenStream) -> Expr {
 }
 
 fn field(name: &str, value: Expr) -> Field {
-    Field {
-        name: Ident::new(name, Span::call_site()),
-        capture: Capture::Value,
-        value,
-    }
+    Field::new(name, Span::call_site(), Capture::Value, value)
 }
 
 fn lit(text: &str) -> LitStr {
@@ -66,6 +62,8 @@ fn event(
         cute: None,
         story: None,
         fields,
+        parent: None,
+        positional: Vec::new(),
         enabled_value,
     })
 }
@@ -178,10 +176,13 @@ pub fn trace_fn(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     let recorded = args
         .iter()
         .filter(|a| !opts.skip_all && !opts.skip.contains(a))
-        .map(|a| Field {
-            name: a.clone(),
-            capture: Capture::Value,
-            value: auto_value(a.to_token_stream()),
+        .map(|a| {
+            Field::new(
+                a.to_string(),
+                a.span(),
+                Capture::Value,
+                auto_value(a.to_token_stream()),
+            )
         })
         .collect();
     let enter = event(
@@ -392,21 +393,19 @@ pub fn narrate(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream>
                 }
             },
         };
-        fields.push(Field {
-            name: Ident::new(p, human.span()),
-            capture: Capture::Value,
-            value,
-        });
+        fields.push(Field::new(p.clone(), human.span(), Capture::Value, value));
     }
     let emit = expand(EventArgs {
         krate: quote!(::narrate),
         level: Ident::new(&level, Span::call_site()),
         template: Some(human),
-        actor: opts.actor,
+        actor: opts.actor.map(|a| syn::parse_quote!(#a)),
         action: opts.action,
         cute: opts.cute,
         story: opts.story,
         fields,
+        parent: None,
+        positional: Vec::new(),
         enabled_value: None,
     })?;
     let instrumented = if at_exit {

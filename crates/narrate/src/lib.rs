@@ -65,21 +65,25 @@ pub mod backend;
 pub mod callsite;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod encode;
 mod encode_auto;
 pub mod event;
 pub mod filter;
 pub mod format;
+pub mod format_spec;
 mod level;
 pub mod lifecycle;
 pub mod profile;
 pub mod ring;
 pub mod sinks;
+pub mod span;
 pub mod stages;
 pub mod stats;
 
 pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
+pub use context::{Context, CorrelationId, TraceParent};
 pub use encode::{AsDebug, AsDisplay, ErrorChain};
 pub use event::Event;
 pub use filter::{Filter, FilterError};
@@ -89,6 +93,7 @@ pub use lifecycle::{
     Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
 };
 pub use sinks::{Capture, CapturedEvent, Sink};
+pub use span::{Instrument, Span};
 
 /// Redaction and sanitization as functions and types (the `narrate-redact` crate).
 pub use narrate_redact as redaction;
@@ -105,11 +110,14 @@ pub mod __private {
     pub use crate::callsite::{Callsite, Kind, Metadata, Piece};
     pub use crate::encode::{AsDebug, AsDisplay, Encode};
     pub use crate::encode_auto::{
-        ViaDebug, ViaEncode, ViaError, ViaTypeName, Wrap, elapsed_ns, now_raw,
+        FmtDebug, FmtDisplay, FmtRawDebug, FmtRawDisplay, ViaDebug, ViaEncode, ViaError,
+        ViaTypeName, Wrap, elapsed_ns, now_raw,
     };
+    pub use crate::format_spec::{Align, FormatSpec, SpecKind};
     pub use crate::level::Level;
     pub use crate::ring::emit;
-    pub use narrate_macros::{dispatch_level, event};
+    pub use crate::span::{AsParent, Span, enter_parent};
+    pub use narrate_macros::{dispatch_level, dispatch_span, event, span};
 
     /// Whether the `cute-mode` feature is on (cute/story texts are kept).
     pub const CUTE_MODE: bool = cfg!(narrate_cute);
