@@ -499,6 +499,11 @@ impl Spec {
 
 fn parse_spec(spec: &str, lit: &LitStr) -> syn::Result<Spec> {
     let err = |msg: String| syn::Error::new(lit.span(), msg);
+    if spec.contains('$') || spec.contains('*') {
+        return Err(err(format!(
+            "format spec `{spec}`: width and precision arguments (`name$`, `.*`) are not supported; write the number"
+        )));
+    }
     let chars: Vec<char> = spec.chars().collect();
     let mut i = 0;
     let align_of = |c: char| match c {
