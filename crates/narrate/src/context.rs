@@ -519,10 +519,10 @@ pub(crate) fn apply(
     meta: &Metadata,
     payload: &[u8],
     stack: &mut Vec<Frame>,
+    slots: &mut Vec<crate::backend::decode::Slot>,
 ) {
-    let mut slots = Vec::with_capacity(meta.fields.len());
-    decode_slots(meta, payload, &mut slots);
-    let f = Fields::new(payload, &slots);
+    decode_slots(meta, payload, slots);
+    let f = Fields::new(payload, slots);
     let Value::U64(token) = f.get(0) else { return };
     if std::ptr::eq(cs, &POP) {
         if let Some(at) = stack

@@ -387,6 +387,10 @@ pub(crate) struct Scopes {
     spans: HashMap<u64, SpanData>,
     /// Per narrate thread id.
     stacks: HashMap<u64, Vec<Frame>>,
+    /// Reused to decode context records (no allocation per scope).
+    slots: Vec<Slot>,
+    /// Payload and slot buffers of closed spans, for the next ones.
+    free: Vec<(Vec<u8>, Vec<Slot>)>,
 }
 
 impl Scopes {
@@ -394,10 +398,15 @@ impl Scopes {
     pub(crate) fn apply(&mut self, callsite: &'static Callsite, payload: &[u8], thread_id: u64) {
         let meta = callsite.metadata();
         if meta.kind == Kind::Span {
-            let mut slots = Vec::with_capacity(meta.fields.len());
-            decode_slots(meta, payload, &mut slots);
-            let fields = Fields::new(payload, &slots);
+            // Buffers of closed spans are reused: no allocation per span in
+            // steady state.
+            let (mut buf, mut slots) = self.free.pop().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(payload);
+            decode_slots(meta, &buf, &mut slots);
+            let fields = Fields::new(&buf, &slots);
             let (Value::U64(id), Value::U64(parent)) = (fields.get(0), fields.get(1)) else {
+                self.free.push((buf, slots));
                 return;
             };
             self.spans.insert(
@@ -405,7 +414,7 @@ impl Scopes {
                 SpanData {
                     meta,
                     parent,
-                    payload: payload.to_vec(),
+                    payload: buf,
                     slots,
                     refs: 1,
                 },
@@ -416,7 +425,7 @@ impl Scopes {
             || std::ptr::eq(callsite, &crate::context::POP)
         {
             let stack = self.stacks.entry(thread_id).or_default();
-            crate::context::apply(callsite, meta, payload, stack);
+            crate::context::apply(callsite, meta, payload, stack, &mut self.slots);
             return;
         }
         let id = match payload {
@@ -448,8 +457,10 @@ impl Scopes {
             && let Some(s) = self.spans.get_mut(&id)
         {
             s.refs -= 1;
-            if s.refs == 0 {
-                self.spans.remove(&id);
+            if s.refs == 0
+                && let Some(s) = self.spans.remove(&id)
+            {
+                self.free.push((s.payload, s.slots));
             }
         }
     }
