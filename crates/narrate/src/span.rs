@@ -504,6 +504,13 @@ impl<'a> ScopeView<'a> {
         context: None,
     };
 
+    /// True when the event was emitted outside every span and context
+    /// (one check; formats skip their scope writers then).
+    #[inline(always)]
+    pub fn is_unscoped(&self) -> bool {
+        self.innermost_span.is_none() && self.context.is_none()
+    }
+
     /// True when the event is in no span and no correlation scope.
     pub fn is_empty(&self) -> bool {
         self.context.is_none() && self.spans().next().is_none()

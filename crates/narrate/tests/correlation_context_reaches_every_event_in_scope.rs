@@ -57,7 +57,7 @@ fn events(s: &Setup) -> Vec<(CapturedEvent, serde_json::Value)> {
 fn numeric_correlation_ids_are_written_as_strings() {
     let (_lock, s) = setup();
     narrate::info!(correlation_id = u64::MAX, "big id");
-    let ev = events(&s);
+    let ev = events(s);
     assert_eq!(ev[0].1["correlation_id"], "18446744073709551615");
 }
 
@@ -77,7 +77,7 @@ fn a_thread_scope_reaches_every_event_inside_it_and_no_other() {
     }
     assert_eq!(Context::current(), None);
     narrate::info!("after");
-    let ev = events(&s);
+    let ev = events(s);
     assert!(ev[0].1.get("correlation_id").is_none());
     assert_eq!(ev[1].1["correlation_id"], "req-42");
     assert_eq!(ev[1].1["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
@@ -101,7 +101,7 @@ fn an_invalid_incoming_id_is_replaced_and_the_events_say_so() {
     let hostile = "x\"}\n{\"level\":\"fatal";
     let ctx = Context::from_incoming(Some(hostile), Some("garbage"));
     ctx.in_scope(|| narrate::info!("with replaced id"));
-    let ev = events(&s);
+    let ev = events(s);
     let id = ev[0].1["correlation_id"].as_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
     assert_eq!(ev[0].1["correlation_id_replaced"], true);
@@ -145,7 +145,7 @@ fn a_future_keeps_its_context_across_threads_and_spawned_tasks_inherit_it() {
     });
     std::thread::spawn(move || block_on(task)).join().unwrap();
 
-    let ev = events(&s);
+    let ev = events(s);
     let by_human = |h: &str| &ev.iter().find(|(e, _)| e.human == h).unwrap().1;
     assert_eq!(by_human("poll one")["correlation_id"], "job-7");
     assert_eq!(by_human("poll two")["correlation_id"], "job-7");

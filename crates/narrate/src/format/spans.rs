@@ -18,6 +18,7 @@ use crate::format::escape::{Mode, escape_str};
 
 impl Formatter {
     /// JSON keys of the event's scope, each starting with `,`.
+    #[inline(never)]
     pub(crate) fn json_scope(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
         let scope = event.scope;
         if let Some(ctx) = scope.context() {
@@ -58,6 +59,7 @@ impl Formatter {
     }
 
     /// logfmt pairs of the event's scope, each starting with a space.
+    #[inline(never)]
     pub(crate) fn logfmt_scope(&mut self, event: &Event<'_>, out: &mut Vec<u8>) {
         let scope = event.scope;
         if let Some(ctx) = scope.context() {
