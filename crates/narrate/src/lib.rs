@@ -66,6 +66,7 @@ pub mod callsite;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod dynamic;
 pub mod encode;
 mod encode_auto;
 pub mod event;

@@ -197,6 +197,21 @@ impl Drop for Span {
     }
 }
 
+impl Span {
+    /// Enters without a guard, for bridges whose enter and exit are separate
+    /// callbacks (the `tracing` layer). Returns what [`Span::exit_raw`]
+    /// needs; pair every call with exactly one `exit_raw` on the same thread.
+    #[doc(hidden)]
+    pub fn enter_raw(&self) -> u64 {
+        enter_id(self.id)
+    }
+
+    #[doc(hidden)]
+    pub fn exit_raw(&self, token: u64) {
+        exit_id(self.id, token)
+    }
+}
+
 /// Makes `id` current; returns the previous current span.
 #[inline(always)]
 fn enter_id(id: u64) -> u64 {
