@@ -1006,7 +1006,7 @@ pub fn span(input: TokenStream) -> TokenStream {
         .into()
 }
 
-fn expand_span(args: EventArgs) -> syn::Result<TokenStream2> {
+pub(crate) fn expand_span(args: EventArgs) -> syn::Result<TokenStream2> {
     let EventArgs {
         krate,
         level,

@@ -126,6 +126,12 @@ pub mod __private {
 
 pub use narrate_macros::trace_fn;
 
+/// `tracing`'s `#[instrument]` spelling of [`trace_fn`]: a Trace span named
+/// after the function with its arguments as fields, plus enter/exit events.
+/// Takes `trace_fn`'s options (`skip(…)`, `skip_all`, `no_result`); see
+/// `docs/migrating-from-tracing.md` for `tracing`'s other options.
+pub use narrate_macros::trace_fn as instrument;
+
 /// The function attributes, `#[trace_fn]` and `#[narrate(…)]`.
 ///
 /// `#[narrate]` shares its name with the `narrate!` macro, and Rust keeps

@@ -274,6 +274,56 @@ fn instrumented_futures_carry_their_span_across_polls_and_threads() {
     assert!(j[2].get("spans").is_none());
 }
 
+// 45, 46: `#[instrument]` (narrate's `#[trace_fn]`) on sync and async fns.
+#[narrate::instrument]
+fn load(id: u64, table: &str) -> Result<u64, std::io::Error> {
+    info!("loading");
+    Ok(id * 2)
+}
+
+#[narrate::instrument(skip(payload))]
+async fn upload(key: &str, payload: Vec<u8>) -> usize {
+    info!("uploading {}", payload.len());
+    YieldOnce(false).await;
+    info!("uploaded");
+    payload.len()
+}
+
+#[test]
+fn instrument_attribute_opens_a_span_around_the_body() {
+    let (_lock, capture) = capture();
+    assert_eq!(load(21, "orders").unwrap(), 42);
+    assert_eq!(block_on(upload("k1", vec![1, 2, 3])), 3);
+    let events = flushed(capture);
+    let j: Vec<serde_json::Value> = events.iter().map(json).collect();
+    let humans: Vec<&str> = events.iter().map(|e| e.human.as_str()).collect();
+    assert_eq!(
+        humans,
+        [
+            "enter load",
+            "loading",
+            "exit load",
+            "enter upload",
+            "uploading 3",
+            "uploaded",
+            "exit upload"
+        ]
+    );
+    assert!(
+        j[0].get("spans").is_none(),
+        "the enter event is outside the span"
+    );
+    assert_eq!(j[1]["spans"][0]["name"], "load");
+    assert_eq!(j[1]["spans"][0]["fields"]["id"], 21);
+    assert_eq!(j[1]["spans"][0]["fields"]["table"], "orders");
+    assert_eq!(j[2]["fields"]["result"], 42);
+    for e in &j[4..6] {
+        assert_eq!(e["spans"][0]["name"], "upload", "{e}");
+        assert_eq!(e["spans"][0]["fields"]["key"], "k1");
+        assert!(e["spans"][0]["fields"].get("payload").is_none());
+    }
+}
+
 /// Returns `Pending` once, waking itself.
 struct YieldOnce(bool);
 impl std::future::Future for YieldOnce {
