@@ -21,6 +21,7 @@ mod child;
 mod plot;
 mod progress;
 mod redact_bench;
+mod spans_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
@@ -184,6 +185,16 @@ pub enum Scenario {
     /// inputs. Runs in this process; its rows are under `"redact"` in the JSON.
     #[value(name = "redact")]
     Redact,
+    /// Entering and exiting a span, beside `tracing` (in this process; rows
+    /// under `"spans"`; see `spans_bench.rs`).
+    #[value(name = "span_enter_exit")]
+    SpanEnterExit,
+    /// The caller_latency event inside two entered spans, beside `tracing`.
+    #[value(name = "event_in_span")]
+    EventInSpan,
+    /// `tracing::info!` routed through `narrate_tracing::layer()`.
+    #[value(name = "tracing_layer")]
+    TracingLayer,
 }
 
 impl Scenario {
@@ -199,6 +210,9 @@ impl Scenario {
             Scenario::Throughput2t => "throughput_2t",
             Scenario::EndToEndFile => "end_to_end_file",
             Scenario::Redact => "redact",
+            Scenario::SpanEnterExit => "span_enter_exit",
+            Scenario::EventInSpan => "event_in_span",
+            Scenario::TracingLayer => "tracing_layer",
         }
     }
 
@@ -278,7 +292,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact"
+        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact,span_enter_exit,event_in_span,tracing_layer"
     )]
     pub scenarios: Vec<Scenario>,
     /// Per-call samples per logger, latency scenario and run, shared by its
@@ -414,6 +428,8 @@ struct Report {
     results: Vec<Row>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     redact: Vec<redact_bench::RedactRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    spans: Vec<spans_bench::SpanRow>,
     machine: Machine,
 }
 
@@ -485,7 +501,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .scenarios
         .iter()
         .copied()
-        .filter(|s| *s != Scenario::Redact)
+        .filter(|s| *s != Scenario::Redact && !spans_bench::in_process(*s))
         .collect();
     for &scenario in &logged_scenarios {
         for &logger in &args.loggers {
@@ -563,6 +579,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    let span_rows = spans_bench::run(&args.scenarios, args.quick);
+    if !span_rows.is_empty() {
+        print!("{}", spans_bench::table(&span_rows));
+    }
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -576,6 +596,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
         let report = Report {
             results: rows,
             redact: redact_rows,
+            spans: span_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");
