@@ -22,6 +22,7 @@ mod config_bench;
 mod plot;
 mod progress;
 mod redact_bench;
+mod spans_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
@@ -189,6 +190,16 @@ pub enum Scenario {
     /// (no peers). Runs in this process; rows under `"config"` in the JSON.
     #[value(name = "config_load")]
     ConfigLoad,
+    /// Entering and exiting a span, beside `tracing` (in this process; rows
+    /// under `"spans"`; see `spans_bench.rs`).
+    #[value(name = "span_enter_exit")]
+    SpanEnterExit,
+    /// The caller_latency event inside two entered spans, beside `tracing`.
+    #[value(name = "event_in_span")]
+    EventInSpan,
+    /// `tracing::info!` routed through `narrate_tracing::layer()`.
+    #[value(name = "tracing_layer")]
+    TracingLayer,
 }
 
 impl Scenario {
@@ -205,6 +216,9 @@ impl Scenario {
             Scenario::EndToEndFile => "end_to_end_file",
             Scenario::Redact => "redact",
             Scenario::ConfigLoad => "config_load",
+            Scenario::SpanEnterExit => "span_enter_exit",
+            Scenario::EventInSpan => "event_in_span",
+            Scenario::TracingLayer => "tracing_layer",
         }
     }
 
@@ -284,7 +298,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact,config_load"
+        default_value = "caller_latency,caller_latency_2t,disabled,trace_fn_enabled,trace_fn_disabled,throughput,throughput_2t,end_to_end_file,redact,config_load,span_enter_exit,event_in_span,tracing_layer"
     )]
     pub scenarios: Vec<Scenario>,
     /// Per-call samples per logger, latency scenario and run, shared by its
@@ -422,6 +436,7 @@ struct Report {
     redact: Vec<redact_bench::RedactRow>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     config: Vec<config_bench::ConfigRow>,
+    spans: Vec<spans_bench::SpanRow>,
     machine: Machine,
 }
 
@@ -493,7 +508,9 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .scenarios
         .iter()
         .copied()
-        .filter(|s| !matches!(s, Scenario::Redact | Scenario::ConfigLoad))
+        .filter(|s| {
+            !matches!(s, Scenario::Redact | Scenario::ConfigLoad) && !spans_bench::in_process(*s)
+        })
         .collect();
     for &scenario in &logged_scenarios {
         for &logger in &args.loggers {
@@ -579,6 +596,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    let span_rows = spans_bench::run(&args.scenarios, args.quick);
+    if !span_rows.is_empty() {
+        print!("{}", spans_bench::table(&span_rows));
+    }
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -593,6 +614,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             results: rows,
             redact: redact_rows,
             config: config_rows,
+            spans: span_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");

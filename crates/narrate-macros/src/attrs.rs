@@ -39,11 +39,7 @@ fn auto_value(expr: TokenStream) -> Expr {
 }
 
 fn field(name: &str, value: Expr) -> Field {
-    Field {
-        name: Ident::new(name, Span::call_site()),
-        capture: Capture::Value,
-        value,
-    }
+    Field::new(name, Span::call_site(), Capture::Value, value)
 }
 
 fn lit(text: &str) -> LitStr {
@@ -66,6 +62,8 @@ fn event(
         cute: None,
         story: None,
         fields,
+        parent: None,
+        positional: Vec::new(),
         enabled_value,
     })
 }
@@ -178,10 +176,13 @@ pub fn trace_fn(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     let recorded = args
         .iter()
         .filter(|a| !opts.skip_all && !opts.skip.contains(a))
-        .map(|a| Field {
-            name: a.clone(),
-            capture: Capture::Value,
-            value: auto_value(a.to_token_stream()),
+        .map(|a| {
+            Field::new(
+                a.to_string(),
+                a.span(),
+                Capture::Value,
+                auto_value(a.to_token_stream()),
+            )
         })
         .collect();
     let enter = event(
@@ -238,8 +239,52 @@ pub fn trace_fn(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream
             None,
         )?,
     };
-    let run = run_body(&func, true);
+    // The call runs inside a Trace span named after the function, with the
+    // recorded arguments as its fields, so events logged by the body carry
+    // them. Sync bodies enter it with a guard; async bodies are instrumented
+    // (entered on every poll, never held across an `.await`).
+    let span_fields = args
+        .iter()
+        .filter(|a| !opts.skip_all && !opts.skip.contains(a))
+        .map(|a| {
+            Field::new(
+                a.to_string(),
+                a.span(),
+                Capture::Value,
+                auto_value(a.to_token_stream()),
+            )
+        })
+        .collect();
+    let span = crate::expand_span(EventArgs {
+        krate: quote!(::narrate),
+        level: Ident::new("Trace", Span::call_site()),
+        template: Some(lit(&name)),
+        actor: None,
+        action: None,
+        cute: None,
+        story: None,
+        fields: span_fields,
+        parent: None,
+        positional: Vec::new(),
+        enabled_value: None,
+    })?;
+    let run = if func.sig.asyncness.is_some() {
+        let body = &func.block;
+        let (annotation, _) = result_annotation(&func.sig.output);
+        quote! {
+            let __narrate_result #annotation =
+                ::narrate::Instrument::instrument(async move #body, __narrate_span).await;
+        }
+    } else {
+        let run = run_body(&func, true);
+        quote! {
+            let __narrate_entered = __narrate_span.enter();
+            #run
+            drop(__narrate_entered);
+        }
+    };
     let instrumented = quote! {
+        let __narrate_span: ::narrate::Span = #span;
         let __narrate_start: ::core::option::Option<u64> = #enter;
         #run
         if let ::core::option::Option::Some(__narrate_t0) = __narrate_start {
@@ -392,21 +437,19 @@ pub fn narrate(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream>
                 }
             },
         };
-        fields.push(Field {
-            name: Ident::new(p, human.span()),
-            capture: Capture::Value,
-            value,
-        });
+        fields.push(Field::new(p.clone(), human.span(), Capture::Value, value));
     }
     let emit = expand(EventArgs {
         krate: quote!(::narrate),
         level: Ident::new(&level, Span::call_site()),
         template: Some(human),
-        actor: opts.actor,
+        actor: opts.actor.map(|a| syn::parse_quote!(#a)),
         action: opts.action,
         cute: opts.cute,
         story: opts.story,
         fields,
+        parent: None,
+        positional: Vec::new(),
         enabled_value: None,
     })?;
     let instrumented = if at_exit {

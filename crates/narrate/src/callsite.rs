@@ -42,6 +42,9 @@ const ID_SHIFT: u32 = 2;
 pub enum Piece {
     Literal(&'static str),
     Field(u16),
+    /// A field rendered with a format spec (`{:>8}`, `{x:#x}`, `{:?}`), on
+    /// the backend; see [`crate::format_spec`].
+    Formatted(u16, &'static crate::format_spec::FormatSpec),
 }
 
 /// What a call site produces. Every stage that treats some events apart
@@ -52,6 +55,12 @@ pub enum Kind {
     Event,
     /// An audit event: never filtered by level, sampled or dropped.
     Audit,
+    /// A span being created (`span!`, `info_span!`…): its fields are kept
+    /// by the backend and attached to the events inside it; not written.
+    Span,
+    /// narrate's own scope bookkeeping (span enter/exit/clone/close,
+    /// correlation context push/pop); never written. See [`crate::span`].
+    Scope,
 }
 
 /// Everything about an event known at compile time.
@@ -86,6 +95,14 @@ impl Metadata {
     pub fn is_envelope_field(&self, index: usize) -> bool {
         let i = Some(index as u16);
         self.target == i || self.correlation_id == i
+    }
+
+    /// True when field `index` appears in the human text.
+    pub fn in_human(&self, index: usize) -> bool {
+        self.pieces.iter().any(|p| match *p {
+            Piece::Field(i) | Piece::Formatted(i, _) => i as usize == index,
+            Piece::Literal(_) => false,
+        })
     }
 }
 

@@ -198,6 +198,11 @@ const fn text_len(n: usize) -> usize {
 /// A value that can be written into a record. Implemented for integers,
 /// floats, `bool`, strings, byte slices, `Option`s of those, error trait
 /// objects, and the [`AsDisplay`] / [`AsDebug`] / [`ErrorChain`] wrappers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be recorded as a raw value",
+    label = "narrate records integers, floats, bool, strings, bytes, Options of those and errors raw",
+    note = "record its text instead: `name = %value` (Display) or `name = ?value` (Debug); `{{:x}}`, `{{:b}}`, `{{:o}}`, `{{:e}}` take numbers only"
+)]
 pub trait Encode {
     /// Exact number of bytes [`Encode::encode`] will write.
     fn encoded_len(&self) -> usize;

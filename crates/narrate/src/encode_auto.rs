@@ -15,7 +15,7 @@
 
 use std::fmt::Debug;
 
-use crate::encode::{AsDebug, Encode, ErrorChain};
+use crate::encode::{AsDebug, AsDisplay, Encode, ErrorChain};
 
 pub struct Wrap<'a, T: ?Sized>(pub &'a T);
 
@@ -56,6 +56,95 @@ impl<T: ?Sized> ViaTypeName for &Wrap<'_, T> {
     #[inline(always)]
     fn narrate_value(self) -> &'static str {
         std::any::type_name::<T>()
+    }
+}
+
+// Template arguments (`{}`, `{:?}`, positional arguments): raw when narrate
+// can encode the type and render it on the backend exactly as `std::fmt`
+// would, text rendered on the caller otherwise.
+
+/// Types whose `Debug` text the backend reproduces from the raw value
+/// (numbers, `bool`, strings): `{:?}` on them stays raw. `Option`, `char`
+/// and byte slices are not here: their `Debug` text is not their value's.
+pub trait RawDebug {}
+macro_rules! raw_debug {
+    ($($t:ty),*) => {$(impl RawDebug for $t {})*};
+}
+raw_debug!(
+    u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64, bool, str, String
+);
+impl<T: RawDebug + ?Sized> RawDebug for &T {}
+
+/// `{}` on a type narrate encodes raw.
+pub trait FmtRawDisplay<'a, T: ?Sized> {
+    fn narrate_display(self) -> &'a T;
+}
+impl<'a, T: Encode + ?Sized> FmtRawDisplay<'a, T> for &&Wrap<'a, T> {
+    #[inline(always)]
+    fn narrate_display(self) -> &'a T {
+        self.0
+    }
+}
+
+/// `{:?}` / `{:#?}` on a type whose `Debug` text the backend reproduces.
+pub trait FmtRawDebug<'a, T: ?Sized> {
+    fn narrate_debug(self) -> &'a T;
+    fn narrate_debug_pretty(self) -> &'a T;
+}
+impl<'a, T: Encode + RawDebug + ?Sized> FmtRawDebug<'a, T> for &&Wrap<'a, T> {
+    #[inline(always)]
+    fn narrate_debug(self) -> &'a T {
+        self.0
+    }
+    #[inline(always)]
+    fn narrate_debug_pretty(self) -> &'a T {
+        self.0
+    }
+}
+
+/// `{}` on any other `Display` type: its text, rendered on the caller.
+pub trait FmtDisplay<'a, T: std::fmt::Display + ?Sized> {
+    fn narrate_display(self) -> AsDisplay<'a, T>;
+}
+impl<'a, T: std::fmt::Display + ?Sized> FmtDisplay<'a, T> for &Wrap<'a, T> {
+    #[inline(always)]
+    fn narrate_display(self) -> AsDisplay<'a, T> {
+        AsDisplay(self.0)
+    }
+}
+
+/// `{:?}` / `{:#?}` on any other `Debug` type: its text, rendered on the caller.
+pub trait FmtDebug<'a, T: Debug + ?Sized> {
+    fn narrate_debug(self) -> AsDebug<'a, T>;
+    fn narrate_debug_pretty(self) -> DebugPretty<'a, T>;
+}
+impl<'a, T: Debug + ?Sized> FmtDebug<'a, T> for &Wrap<'a, T> {
+    #[inline(always)]
+    fn narrate_debug(self) -> AsDebug<'a, T> {
+        AsDebug(self.0)
+    }
+    #[inline(always)]
+    fn narrate_debug_pretty(self) -> DebugPretty<'a, T> {
+        DebugPretty(self.0)
+    }
+}
+
+/// `{:#?}`: the alternate (multi-line) `Debug` text, rendered on the caller
+/// into the ring like [`AsDebug`].
+pub struct DebugPretty<'a, T: Debug + ?Sized>(pub &'a T);
+
+impl<T: Debug + ?Sized> std::fmt::Display for DebugPretty<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#?}", self.0)
+    }
+}
+
+impl<T: Debug + ?Sized> Encode for DebugPretty<'_, T> {
+    fn encoded_len(&self) -> usize {
+        AsDisplay(self).encoded_len()
+    }
+    fn encode(&self, w: &mut crate::encode::Writer<'_>) {
+        AsDisplay(self).encode(w)
     }
 }
 

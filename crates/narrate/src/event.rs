@@ -15,6 +15,8 @@ pub struct Event<'a> {
     pub(crate) thread_name: &'a str,
     pub(crate) thread_id: u64,
     pub(crate) fields: Fields<'a>,
+    /// The spans and correlation context the event was emitted in.
+    pub(crate) scope: crate::span::ScopeView<'a>,
 }
 
 impl<'a> Event<'a> {
@@ -58,6 +60,17 @@ impl<'a> Event<'a> {
             .map(|i| self.fields.get(i as usize))
     }
 
+    /// The spans (outermost first) and correlation context of the event.
+    pub fn scope(&self) -> crate::span::ScopeView<'a> {
+        self.scope
+    }
+
+    /// The correlation id: the event's own, else its scope's.
+    pub fn effective_correlation_id(&self) -> Option<Value<'a>> {
+        self.correlation_id()
+            .or_else(|| self.scope.context().map(|c| Value::Str(c.correlation_id())))
+    }
+
     /// All values, envelope fields (target, correlation id) included.
     pub fn fields(&self) -> Fields<'a> {
         self.fields
@@ -88,6 +101,9 @@ impl<'a> Event<'a> {
                 Piece::Literal(s) => out.push_str(s),
                 Piece::Field(i) => {
                     let _ = write!(out, "{}", DisplayValue(self.fields.get(i as usize)));
+                }
+                Piece::Formatted(i, spec) => {
+                    crate::format_spec::write_formatted(out, self.fields.get(i as usize), spec);
                 }
             }
         }

@@ -67,16 +67,20 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "config-file")]
 pub mod config_file;
+pub mod context;
+pub mod dynamic;
 pub mod encode;
 mod encode_auto;
 pub mod event;
 pub mod filter;
 pub mod format;
+pub mod format_spec;
 mod level;
 pub mod lifecycle;
 pub mod profile;
 pub mod ring;
 pub mod sinks;
+pub mod span;
 pub mod stages;
 pub mod stats;
 pub mod testing;
@@ -85,6 +89,7 @@ pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
 #[cfg(feature = "config-file")]
 pub use config_file::{ConfigError, reload_config};
+pub use context::{Context, CorrelationId, TraceParent};
 pub use encode::{AsDebug, AsDisplay, ErrorChain};
 pub use event::Event;
 pub use filter::{Filter, FilterError};
@@ -94,6 +99,7 @@ pub use lifecycle::{
     Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
 };
 pub use sinks::{Capture, CapturedEvent, Sink};
+pub use span::{Instrument, Span};
 
 /// Redaction and sanitization as functions and types (the `narrate-redact` crate).
 pub use narrate_redact as redaction;
@@ -110,17 +116,26 @@ pub mod __private {
     pub use crate::callsite::{Callsite, Kind, Metadata, Piece};
     pub use crate::encode::{AsDebug, AsDisplay, Encode};
     pub use crate::encode_auto::{
-        ViaDebug, ViaEncode, ViaError, ViaTypeName, Wrap, elapsed_ns, now_raw,
+        FmtDebug, FmtDisplay, FmtRawDebug, FmtRawDisplay, ViaDebug, ViaEncode, ViaError,
+        ViaTypeName, Wrap, elapsed_ns, now_raw,
     };
+    pub use crate::format_spec::{Align, FormatSpec, SpecKind};
     pub use crate::level::Level;
     pub use crate::ring::emit;
-    pub use narrate_macros::{dispatch_level, event};
+    pub use crate::span::{AsParent, Span, enter_parent};
+    pub use narrate_macros::{dispatch_level, dispatch_span, event, span};
 
     /// Whether the `cute-mode` feature is on (cute/story texts are kept).
     pub const CUTE_MODE: bool = cfg!(narrate_cute);
 }
 
 pub use narrate_macros::trace_fn;
+
+/// `tracing`'s `#[instrument]` spelling of [`trace_fn`]: a Trace span named
+/// after the function with its arguments as fields, plus enter/exit events.
+/// Takes `trace_fn`'s options (`skip(…)`, `skip_all`, `no_result`); see
+/// `docs/migrating-from-tracing.md` for `tracing`'s other options.
+pub use narrate_macros::trace_fn as instrument;
 
 /// The function attributes, `#[trace_fn]` and `#[narrate(…)]`.
 ///

@@ -97,6 +97,73 @@ macro_rules! narrate {
     ($($arg:tt)+) => { $crate::__private::dispatch_level!($crate, $($arg)+) };
 }
 
+/// Creates a span at a level given as a path: `span!(Level::INFO, "name", k = v)`.
+/// Expands to the level's own `x_span!`, so compile-out applies to it too.
+#[macro_export]
+macro_rules! span {
+    ($($arg:tt)+) => { $crate::__private::dispatch_span!($crate, $($arg)+) };
+}
+
+/// `tracing`'s `event!(Level::INFO, …)`: the same as [`narrate!`].
+#[macro_export]
+macro_rules! event {
+    ($($arg:tt)+) => { $crate::__private::dispatch_level!($crate, $($arg)+) };
+}
+
+/// Creates a Trace span: `trace_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `trace!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! trace_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(trace, { $crate::__private::span!($crate, Trace, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
+/// Creates a Debug span: `debug_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `debug!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! debug_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(debug, { $crate::__private::span!($crate, Debug, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
+/// Creates a Info span: `info_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `info!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! info_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(info, { $crate::__private::span!($crate, Info, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
+/// Creates a Warn span: `warn_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `warn!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! warn_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(warn, { $crate::__private::span!($crate, Warn, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
+/// Creates a Error span: `error_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `error!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! error_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(error, { $crate::__private::span!($crate, Error, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
+/// Creates a Fatal span: `fatal_span!("name", field = value, ?debug, %display)`.
+/// Compiled out with `fatal!` (then it is [`Span::none`](crate::Span::none)).
+#[macro_export]
+macro_rules! fatal_span {
+    ($($arg:tt)+) => {
+        $crate::__level_gate!(fatal, { $crate::__private::span!($crate, Fatal, $($arg)+) }, { $crate::Span::none() })
+    };
+}
+
 /// The smallest narration: `trace_tiny!(actor, action, target, human)`.
 ///
 /// Trace level, on the same hot path as `trace!`; trailing `key = value`

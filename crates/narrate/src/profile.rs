@@ -312,6 +312,7 @@ impl Stages {
             thread_name: "profile",
             thread_id: 1,
             fields: Fields::new(&record[HEADER_LEN..], slots),
+            scope: crate::span::ScopeView::EMPTY,
         }
     }
 

@@ -51,6 +51,15 @@ fn emit(i: u64) {
     );
 }
 
+/// One event inside a correlation context and two nested spans, entered
+/// and exited around it: the caller-side span and context paths.
+fn emit_in_scope(i: u64, outer: &narrate::Span, ctx: &narrate::Context) {
+    let _ctx = ctx.enter();
+    let _outer = outer.enter();
+    let inner = narrate::info_span!("inner", item = i);
+    inner.in_scope(|| emit(i));
+}
+
 #[test]
 fn hundred_thousand_events_allocate_nothing_after_warm_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,8 +82,14 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
 
     // Warm-up: the lane, the call site, every backend buffer, and enough
     // events to wrap the 1 MiB ring several times.
+    let outer = narrate::info_span!("request", request_id = 7u64, method = "GET");
+    let ctx = narrate::Context::from_incoming(
+        Some("req-1234"),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    );
     for i in 0..100_000 {
         emit(i);
+        emit_in_scope(i, &outer, &ctx);
     }
     narrate::flush();
 
@@ -82,6 +97,7 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
     let mine_before = MINE.with(Cell::get);
     for i in 0..100_000 {
         emit(i);
+        emit_in_scope(i, &outer, &ctx);
     }
     narrate::flush();
     let caller = MINE.with(Cell::get) - mine_before;
@@ -94,9 +110,16 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
         "backend allocations (all threads but the caller)"
     );
     let stats = narrate::stats();
-    assert_eq!(stats.events_written, 200_000);
+    assert_eq!(stats.events_written, 400_000);
     assert_eq!(stats.dropped(), 0);
     narrate::shutdown();
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-    assert_eq!(lines, 200_000);
+    assert_eq!(lines, 400_000);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.contains(r#""correlation_id":"req-1234","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736""#)
+            && last.contains(r#""spans":[{"name":"request","fields":{"request_id":7,"method":"GET"}},{"name":"inner","fields":{"item":99999}}]"#),
+        "{last}"
+    );
 }

@@ -30,7 +30,7 @@ pub mod decode;
 use std::sync::atomic::Ordering::{self, Relaxed};
 use std::time::Duration;
 
-use crate::callsite::{Callsite, Metadata, Piece};
+use crate::callsite::{Callsite, Kind, Metadata, Piece};
 use crate::clock::Anchor;
 use crate::encode::{Encode, HEADER_LEN, encode_to_vec};
 use crate::event::Event;
@@ -94,6 +94,8 @@ struct Pipeline {
     formatter: Formatter,
     lines: [Vec<u8>; Style::COUNT],
     slots: Vec<Slot>,
+    /// Spans and per-thread scope stacks (crate::span).
+    scopes: crate::span::Scopes,
 }
 
 pub(crate) struct Backend {
@@ -140,6 +142,7 @@ impl Backend {
                 formatter: Formatter::default(),
                 lines: std::array::from_fn(|_| Vec::with_capacity(4096)),
                 slots: Vec::with_capacity(32),
+                scopes: crate::span::Scopes::default(),
             },
             reported_drops: [0; 2],
             flush_done: 0,
@@ -431,6 +434,10 @@ impl Pipeline {
         };
         let meta = callsite.metadata();
         let payload = &record[HEADER_LEN..];
+        if matches!(meta.kind, Kind::Span | Kind::Scope) {
+            // Span and context bookkeeping (crate::span): replayed, not written.
+            return self.scopes.apply(callsite, payload, lane.thread_id);
+        }
         decode_slots(meta, payload, &mut self.slots);
         let fields = match &mut self.redact {
             Some(stage) => {
@@ -446,6 +453,7 @@ impl Pipeline {
             thread_name: &lane.thread_name,
             thread_id: lane.thread_id,
             fields,
+            scope: self.scopes.view(lane.thread_id),
         };
         let mut rendered = [false; Style::COUNT];
         for slot in &mut self.sinks {

@@ -12,6 +12,7 @@
 //! event on one line whatever it contains.
 
 pub mod escape;
+mod spans;
 pub mod timestamp;
 
 use crate::backend::decode::Value;
@@ -62,6 +63,8 @@ pub(crate) struct Formatter {
     rendered: Vec<Option<(usize, usize, bool)>>,
     /// Per call-site id: the static parts of its JSON lines, escaped once.
     statics: Vec<Option<Box<JsonStatics>>>,
+    /// A placeholder with a format spec, rendered before it is escaped.
+    spec_scratch: String,
 }
 
 impl Formatter {
@@ -156,6 +159,9 @@ impl Formatter {
                     Some(st) => out.extend_from_slice(st.get(&st.literals[k])),
                     None => escape_str(out, s, mode),
                 },
+                Piece::Formatted(i, spec) => {
+                    self.formatted(event.fields.get(i as usize), spec, out, mode)
+                }
                 Piece::Field(i) => {
                     let value = event.fields.get(i as usize);
                     let start = out.len();
@@ -176,6 +182,21 @@ impl Formatter {
                 }
             }
         }
+    }
+
+    /// A placeholder with a format spec. Out of line: keeps the plain
+    /// placeholder path of `human_with` as tight as it was.
+    #[inline(never)]
+    fn formatted(
+        &mut self,
+        value: Value<'_>,
+        spec: &crate::format_spec::FormatSpec,
+        out: &mut Vec<u8>,
+        mode: Mode,
+    ) {
+        self.spec_scratch.clear();
+        crate::format_spec::write_formatted(&mut self.spec_scratch, value, spec);
+        escape_str(out, &self.spec_scratch, mode);
     }
 
     fn json_value(&mut self, out: &mut Vec<u8>, v: Value<'_>) {
@@ -229,8 +250,16 @@ impl Formatter {
         self.human_with(event, out, Mode::Json, Some(&st));
         out.push(b'"');
         if let Some(id) = event.correlation_id() {
+            // Always a string: JavaScript readers round numbers above 2^53.
             out.extend_from_slice(b",\"correlation_id\":");
-            self.json_value(out, id);
+            match id {
+                Value::U64(_) | Value::I64(_) | Value::F64(_) | Value::Bool(_) => {
+                    out.push(b'"');
+                    self.json_value(out, id);
+                    out.push(b'"');
+                }
+                _ => self.json_value(out, id),
+            }
         }
         out.extend_from_slice(st.get(&st.extras));
         out.extend_from_slice(b",\"fields\":{");
@@ -257,7 +286,11 @@ impl Formatter {
                 None => self.json_value(out, event.fields.get(i)),
             }
         }
-        out.extend_from_slice(b"},\"thread\":");
+        out.push(b'}');
+        if !event.scope.is_unscoped() {
+            self.json_scope(event, out);
+        }
+        out.extend_from_slice(b",\"thread\":");
         json_str(out, event.thread_name);
         out.extend_from_slice(b",\"tid\":");
         self.int(out, event.thread_id);
@@ -307,6 +340,9 @@ impl Formatter {
             out.push(b'=');
             self.logfmt_value(out, value);
         }
+        if !event.scope.is_unscoped() {
+            self.logfmt_scope(event, out);
+        }
         out.extend_from_slice(b" thread=");
         self.logfmt_value(out, Value::Str(event.thread_name));
     }
@@ -349,11 +385,12 @@ impl Formatter {
             self.text(out, target, Mode::Text);
         }
         out.extend_from_slice(b"  ");
+        self.pretty_spans(event, out);
         self.human(event, out, Mode::Text);
         let mut first = true;
         for (i, name) in meta.fields.iter().enumerate() {
             // Values already shown in the human text are not repeated here.
-            if meta.is_envelope_field(i) || meta.pieces.contains(&Piece::Field(i as u16)) {
+            if meta.is_envelope_field(i) || meta.in_human(i) {
                 continue;
             }
             let value = event.fields.get(i);
@@ -369,6 +406,7 @@ impl Formatter {
             out.extend_from_slice(b" correlation_id=");
             self.text(out, id, Mode::Text);
         }
+        self.pretty_context(event, out);
         paint(out, b"\x1b[2m");
         out.extend_from_slice(b"  [");
         escape_str(out, event.thread_name, Mode::Text);

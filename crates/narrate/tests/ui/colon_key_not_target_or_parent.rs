@@ -1,0 +1,3 @@
+fn main() {
+    narrate::info!(level: "x", "hello");
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let a = 1u32;
+    narrate::info!("{} and {}", a);
+}

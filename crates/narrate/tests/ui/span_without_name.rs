@@ -1,0 +1,3 @@
+fn main() {
+    let _s = narrate::info_span!(id = 5u64);
+}
