@@ -423,7 +423,10 @@ impl OtlpSink {
             stats: OtlpHandle(self.shared.clone()).stats(),
             unsent: (q.records + q.in_flight) as u64,
             finished_in_time,
-            last_error: q.last_error.clone(),
+            last_error: q.last_error.clone().or_else(|| {
+                (!finished_in_time)
+                    .then(|| "the receiver had not answered by the shutdown deadline".to_string())
+            }),
         };
         q.report = Some(report.clone());
         drop(q);

@@ -29,7 +29,10 @@ fn otlp_counts_drops_beyond_the_queue_bound_during_an_outage() {
     narrate::flush();
     let stats = handle.stats();
     assert_eq!(stats.enqueued + stats.dropped_queue_full, 5000, "{stats:?}");
-    assert_eq!(stats.dropped_queue_full, 3000, "2000 fit in the queue: {stats:?}");
+    assert_eq!(
+        stats.dropped_queue_full, 3000,
+        "2000 fit in the queue: {stats:?}"
+    );
     std::thread::sleep(Duration::from_millis(500));
 
     let rotel = Rotel::start_on(port);
@@ -45,7 +48,14 @@ fn otlp_counts_drops_beyond_the_queue_bound_during_an_outage() {
     assert_eq!(report.stats.dropped_queue_full, 3000);
     let got: Vec<u64> = wait_for_records(&rotel, 2000)
         .iter()
-        .map(|r| r.attr("seq").unwrap().trim_start_matches("Int(").trim_end_matches(')').parse().unwrap())
+        .map(|r| {
+            r.attr("seq")
+                .unwrap()
+                .trim_start_matches("Int(")
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        })
         .collect();
     // The oldest 2000 were kept, the newest dropped.
     assert_eq!(got, (0..2000).collect::<Vec<_>>());

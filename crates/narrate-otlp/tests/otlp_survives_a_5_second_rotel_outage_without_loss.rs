@@ -13,7 +13,14 @@ use support::{Rotel, wait_for_records};
 fn seqs(rotel: &Rotel, n: usize) -> Vec<u64> {
     wait_for_records(rotel, n)
         .iter()
-        .map(|r| r.attr("seq").unwrap().trim_start_matches("Int(").trim_end_matches(')').parse().unwrap())
+        .map(|r| {
+            r.attr("seq")
+                .unwrap()
+                .trim_start_matches("Int(")
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        })
         .collect()
 }
 
@@ -50,7 +57,11 @@ fn otlp_survives_a_5_second_rotel_outage_without_loss() {
         }
     }
     std::thread::sleep(Duration::from_secs(5).saturating_sub(down.elapsed()));
-    assert_eq!(handle.stats().sent, 1000, "nothing can be delivered while rotel is down");
+    assert_eq!(
+        handle.stats().sent,
+        1000,
+        "nothing can be delivered while rotel is down"
+    );
     assert!(handle.stats().retries > 0);
 
     let second = Rotel::start_on(port);

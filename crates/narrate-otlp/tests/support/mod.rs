@@ -227,3 +227,131 @@ pub fn wait_for_records(rotel: &Rotel, n: usize) -> Vec<RotelRecord> {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The scripted receiver (`tests/scripted_receiver.py`) running under the venv's Python.
+pub struct Scripted {
+    child: Child,
+    pub port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+/// One request as the scripted receiver decoded it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub n: u64,
+    pub time: f64,
+    pub gzip: bool,
+    pub bodies: Vec<String>,
+    pub severities: Vec<i64>,
+}
+
+impl Scripted {
+    pub fn start(script: &str) -> Scripted {
+        let python = venv().join("bin/python");
+        let mut child = Command::new(python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripted_receiver.py"))
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scripted_receiver.py");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let port = first
+            .trim()
+            .strip_prefix("PORT ")
+            .unwrap_or_else(|| panic!("scripted receiver said {first:?}"))
+            .parse()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Scripted { child, port, lines }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| parse_request(l))
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until `n` requests have arrived.
+    pub fn wait_requests(&self, n: usize) -> Vec<Request> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self.requests();
+            if r.len() >= n {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} requests: {r:?}",
+                r.len()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the receiver's JSON line without a JSON dependency: the fields
+/// are written by `json.dumps` in a fixed order with known types.
+fn parse_request(line: &str) -> Request {
+    let field = |name: &str| -> &str {
+        let start = line
+            .find(&format!("\"{name}\": "))
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            + name.len()
+            + 4;
+        &line[start..]
+    };
+    let scalar = |name: &str| -> String {
+        field(name)
+            .split([',', '}'])
+            .next()
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let list = |name: &str| -> Vec<String> {
+        let rest = field(name);
+        let inner = &rest[1..rest.find(']').unwrap()];
+        if inner.is_empty() {
+            return Vec::new();
+        }
+        inner
+            .split(", ")
+            .map(|s| s.trim_matches('"').to_string())
+            .collect()
+    };
+    Request {
+        n: scalar("n").parse().unwrap(),
+        time: scalar("time").parse().unwrap(),
+        gzip: scalar("gzip") == "true",
+        bodies: list("bodies"),
+        severities: list("severities")
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect(),
+    }
+}
