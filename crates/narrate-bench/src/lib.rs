@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 #[macro_use]
 mod child;
+mod export_bench;
 mod plot;
 mod progress;
 mod redact_bench;
@@ -97,6 +98,9 @@ impl LoggerKind {
     /// Whether this logger has a row for `scenario`; see the method doc for
     /// why some have none.
     pub fn supports(self, scenario: Scenario) -> bool {
+        if matches!(scenario, Scenario::OtlpExport | Scenario::SyslogTcp) {
+            return self == LoggerKind::Narrate;
+        }
         match scenario.call() {
             Call::Info => true,
             // fastrace has no levels.
@@ -184,6 +188,14 @@ pub enum Scenario {
     /// inputs. Runs in this process; its rows are under `"redact"` in the JSON.
     #[value(name = "redact")]
     Redact,
+    /// `--events` events through narrate-otlp to a loopback OTLP/HTTP
+    /// receiver in the child (narrate only; see `export_bench.rs`).
+    #[value(name = "otlp_export")]
+    OtlpExport,
+    /// `--events` events through the TCP syslog sink to a loopback
+    /// octet-counting receiver in the child (narrate only).
+    #[value(name = "syslog_tcp")]
+    SyslogTcp,
 }
 
 impl Scenario {
@@ -199,6 +211,8 @@ impl Scenario {
             Scenario::Throughput2t => "throughput_2t",
             Scenario::EndToEndFile => "end_to_end_file",
             Scenario::Redact => "redact",
+            Scenario::OtlpExport => "otlp_export",
+            Scenario::SyslogTcp => "syslog_tcp",
         }
     }
 
@@ -229,7 +243,10 @@ impl Scenario {
 
     pub fn mode(self) -> Mode {
         match self {
-            Scenario::Throughput | Scenario::Throughput2t => Mode::Burst { fsync: false },
+            Scenario::Throughput
+            | Scenario::Throughput2t
+            | Scenario::OtlpExport
+            | Scenario::SyslogTcp => Mode::Burst { fsync: false },
             Scenario::EndToEndFile => Mode::Burst { fsync: true },
             _ => Mode::Latency,
         }
@@ -419,7 +436,8 @@ struct Report {
 
 /// Entry point of the hidden child subcommand.
 pub fn run_child(args: ChildArgs) -> ExitCode {
-    match child::run_child(&args) {
+    let result = export_bench::run_child(&args).unwrap_or_else(|| child::run_child(&args));
+    match result {
         Ok(row) => match serde_json::to_string(&row) {
             Ok(line) => {
                 println!("{line}");
