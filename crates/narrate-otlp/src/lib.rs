@@ -43,7 +43,8 @@
 //!   retried with exponential backoff (from [`OtlpExporter::backoff`]'s
 //!   initial delay, doubling to its maximum) with equal jitter (a random
 //!   delay in `[d/2, d]`), or after exactly `Retry-After` seconds when the
-//!   response carries one; until [`OtlpExporter::max_retry_time`] has passed
+//!   response carries one (the delta-seconds form; an HTTP-date falls back
+//!   to the backoff); until [`OtlpExporter::max_retry_time`] has passed
 //!   for the batch, then counted as failed.
 //! * Any other status (400, 401, 404, 413, 500 …): not retried, counted in
 //!   [`OtlpStats::failed`].

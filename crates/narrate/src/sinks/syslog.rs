@@ -722,6 +722,24 @@ impl Sink for SyslogWriter {
     }
 }
 
+impl Drop for SyslogWriter {
+    /// The backend flushed already; frames still buffered now (the receiver
+    /// is down at shutdown) are lost, so say how many rather than nothing.
+    fn drop(&mut self) {
+        if let Conn::Tcp(tcp) = &mut self.conn {
+            let _ = tcp.send(&self.cfg.stats);
+            if !tcp.frame_ends.is_empty() {
+                let _ = writeln!(
+                    io::stderr(),
+                    "narrate: syslog sink to {} closed with {} messages unsent",
+                    tcp.addr,
+                    tcp.frame_ends.len()
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
