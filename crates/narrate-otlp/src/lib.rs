@@ -31,8 +31,8 @@
 //! * The exporter's **sender thread** takes up to
 //!   [`OtlpExporter::max_batch`] records — sending as soon as that many are
 //!   queued, or when the oldest has waited [`OtlpExporter::batch_timeout`] —
-//!   encodes them as one `ExportLogsServiceRequest` (protobuf, optionally
-//!   gzip) and POSTs it to `/v1/logs`.
+//!   encodes them as one `ExportLogsServiceRequest` (protobuf, or OTLP/JSON
+//!   with [`OtlpExporter::json`]; optionally gzip) and POSTs it to `/v1/logs`.
 //!
 //! # Delivery, as the OTLP specification says
 //!
@@ -67,6 +67,7 @@
 //! (shutdown hanging on a dead collector, silent drops on a full queue) are
 //! what the tests in `tests/` exercise.
 
+pub mod json;
 pub mod map;
 pub mod proto;
 
@@ -89,6 +90,7 @@ pub struct OtlpExporter {
     headers: Vec<(String, String)>,
     resource: map::ResourceInfo,
     gzip: bool,
+    json: bool,
     max_batch: usize,
     batch_timeout: Duration,
     queue_capacity: usize,
@@ -115,6 +117,7 @@ impl OtlpExporter {
             headers: Vec::new(),
             resource: map::ResourceInfo::detect(),
             gzip: false,
+            json: false,
             max_batch: 512,
             batch_timeout: Duration::from_millis(200),
             queue_capacity: 65_536,
@@ -160,6 +163,12 @@ impl OtlpExporter {
     /// Compress request bodies with gzip (`Content-Encoding: gzip`).
     pub fn gzip(mut self, on: bool) -> Self {
         self.gzip = on;
+        self
+    }
+
+    /// Send OTLP/JSON (`application/json`) instead of protobuf.
+    pub fn json(mut self, on: bool) -> Self {
+        self.json = on;
         self
     }
 
@@ -652,7 +661,11 @@ impl Sender {
     }
 
     fn encode(&self, request: &ExportLogsServiceRequest) -> Vec<u8> {
-        let raw = request.encode_to_vec();
+        let raw = if self.cfg.json {
+            json::encode_request(request)
+        } else {
+            request.encode_to_vec()
+        };
         if !self.cfg.gzip {
             return raw;
         }
@@ -665,10 +678,14 @@ impl Sender {
     }
 
     fn attempt(&self, body: &[u8], timeout: Duration) -> Attempt {
-        let mut req = self
-            .agent
-            .post(&self.cfg.url)
-            .header("Content-Type", "application/x-protobuf");
+        let mut req = self.agent.post(&self.cfg.url).header(
+            "Content-Type",
+            if self.cfg.json {
+                "application/json"
+            } else {
+                "application/x-protobuf"
+            },
+        );
         if self.cfg.gzip {
             req = req.header("Content-Encoding", "gzip");
         }
@@ -693,19 +710,16 @@ impl Sender {
             .read_to_vec()
             .unwrap_or_default();
         if (200..300).contains(&status) {
-            let partial = proto::ExportLogsServiceResponse::decode(bytes.as_slice())
-                .ok()
-                .and_then(|r| r.partial_success);
-            return match partial {
-                Some(p) => Attempt::Delivered {
-                    rejected: p.rejected_log_records.max(0) as u64,
-                    message: p.error_message,
-                },
-                None => Attempt::Delivered {
-                    rejected: 0,
-                    message: String::new(),
-                },
+            let partial = if self.cfg.json {
+                json::decode_partial_success(&bytes)
+            } else {
+                proto::ExportLogsServiceResponse::decode(bytes.as_slice())
+                    .ok()
+                    .and_then(|r| r.partial_success)
+                    .map(|p| (p.rejected_log_records.max(0) as u64, p.error_message))
             };
+            let (rejected, message) = partial.unwrap_or_default();
+            return Attempt::Delivered { rejected, message };
         }
         let why = format!(
             "POST {}: HTTP {status} {}",
