@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 #[macro_use]
 mod child;
 mod config_bench;
+mod export_bench;
 mod plot;
 mod progress;
 mod redact_bench;
@@ -99,6 +100,9 @@ impl LoggerKind {
     /// Whether this logger has a row for `scenario`; see the method doc for
     /// why some have none.
     pub fn supports(self, scenario: Scenario) -> bool {
+        if matches!(scenario, Scenario::OtlpExport | Scenario::SyslogTcp) {
+            return self == LoggerKind::Narrate;
+        }
         match scenario.call() {
             Call::Info => true,
             // fastrace has no levels.
@@ -200,6 +204,14 @@ pub enum Scenario {
     /// `tracing::info!` routed through `narrate_tracing::layer()`.
     #[value(name = "tracing_layer")]
     TracingLayer,
+    /// `--events` events through narrate-otlp to a loopback OTLP/HTTP
+    /// receiver in the child (narrate only; see `export_bench.rs`).
+    #[value(name = "otlp_export")]
+    OtlpExport,
+    /// `--events` events through the TCP syslog sink to a loopback
+    /// octet-counting receiver in the child (narrate only).
+    #[value(name = "syslog_tcp")]
+    SyslogTcp,
 }
 
 impl Scenario {
@@ -219,6 +231,8 @@ impl Scenario {
             Scenario::SpanEnterExit => "span_enter_exit",
             Scenario::EventInSpan => "event_in_span",
             Scenario::TracingLayer => "tracing_layer",
+            Scenario::OtlpExport => "otlp_export",
+            Scenario::SyslogTcp => "syslog_tcp",
         }
     }
 
@@ -249,7 +263,10 @@ impl Scenario {
 
     pub fn mode(self) -> Mode {
         match self {
-            Scenario::Throughput | Scenario::Throughput2t => Mode::Burst { fsync: false },
+            Scenario::Throughput
+            | Scenario::Throughput2t
+            | Scenario::OtlpExport
+            | Scenario::SyslogTcp => Mode::Burst { fsync: false },
             Scenario::EndToEndFile => Mode::Burst { fsync: true },
             _ => Mode::Latency,
         }
@@ -442,7 +459,8 @@ struct Report {
 
 /// Entry point of the hidden child subcommand.
 pub fn run_child(args: ChildArgs) -> ExitCode {
-    match child::run_child(&args) {
+    let result = export_bench::run_child(&args).unwrap_or_else(|| child::run_child(&args));
+    match result {
         Ok(row) => match serde_json::to_string(&row) {
             Ok(line) => {
                 println!("{line}");

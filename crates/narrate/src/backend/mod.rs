@@ -376,6 +376,9 @@ impl Backend {
                 slot.dirty = false;
                 if slot.sink.flush().is_err() {
                     stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                    // It may still hold data (a network sink waiting to
+                    // reconnect): flush it again next time.
+                    slot.dirty = true;
                 }
             }
         }

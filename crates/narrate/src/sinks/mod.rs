@@ -12,10 +12,12 @@
 mod capture;
 mod file;
 mod stdio;
+pub mod syslog;
 
 pub use capture::{Capture, CapturedEvent};
 pub use file::FileWriter;
 pub(crate) use stdio::StdioWriter;
+pub use syslog::{Facility, SyslogSink, SyslogStats, SyslogTransport, SyslogWriter};
 
 use std::io;
 
