@@ -12,8 +12,12 @@
 //! its id, so the hot path is one relaxed load and a branch:
 //!
 //! ```text
-//! state = id << 2 | REGISTERED | ENABLED
+//! state = id << 3 | SAMPLED | REGISTERED | ENABLED
 //! ```
+//!
+//! `SAMPLED` is set only on call sites a sampling rule applies to; they take
+//! a second, out-of-line path through [`crate::sampling`]. The fast path is
+//! still one load and one branch: `state & (ENABLED | SAMPLED) == ENABLED`.
 //!
 //! A call site starts at `0` (unregistered). Its first execution takes the
 //! registry lock once, assigns an id and computes the interest against the
@@ -32,10 +36,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::filter::Filter;
 use crate::level::Level;
+use crate::sampling::{Plan, SampleCell};
 
-const ENABLED: u32 = 0b01;
-const REGISTERED: u32 = 0b10;
-const ID_SHIFT: u32 = 2;
+const ENABLED: u32 = 0b001;
+const REGISTERED: u32 = 0b010;
+/// A sampling rule (or lowered adaptive rate) applies: see [`crate::sampling`].
+const SAMPLED: u32 = 0b100;
+const ID_SHIFT: u32 = 3;
 
 /// One piece of a pre-parsed human template: literal text or a field index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +100,7 @@ impl Metadata {
 pub struct Callsite {
     meta: Metadata,
     state: AtomicU32,
+    sample: SampleCell,
 }
 
 impl Callsite {
@@ -100,11 +108,17 @@ impl Callsite {
         Callsite {
             meta,
             state: AtomicU32::new(0),
+            sample: SampleCell::new(),
         }
     }
 
     pub fn metadata(&self) -> &Metadata {
         &self.meta
+    }
+
+    /// The call site's sampling state (counters and parameters).
+    pub fn sample_cell(&self) -> &SampleCell {
+        &self.sample
     }
 
     /// The call site's id when it is enabled, `None` when it is not.
@@ -113,8 +127,10 @@ impl Callsite {
     #[inline(always)]
     pub fn enabled_id(&'static self) -> Option<u32> {
         let state = self.state.load(Ordering::Relaxed);
-        if state & ENABLED != 0 {
+        if state & (ENABLED | SAMPLED) == ENABLED {
             Some(state >> ID_SHIFT)
+        } else if state & ENABLED != 0 {
+            crate::sampling::decide(self, state >> ID_SHIFT)
         } else if state & REGISTERED != 0 {
             None
         } else {
@@ -131,10 +147,14 @@ impl Callsite {
         if state & REGISTERED == 0 {
             registry.callsites.push(self);
             let id = registry.callsites.len() as u32; // ids start at 1; 0 is reserved
-            let state = id << ID_SHIFT | REGISTERED | registry.verdict(&self.meta);
+            let state = id << ID_SHIFT | REGISTERED | registry.verdict(self);
             self.state.store(state, Ordering::Relaxed);
         }
         let state = self.state.load(Ordering::Relaxed);
+        if state & (ENABLED | SAMPLED) == ENABLED | SAMPLED {
+            drop(registry);
+            return crate::sampling::decide(self, state >> ID_SHIFT);
+        }
         (state & ENABLED != 0).then_some(state >> ID_SHIFT)
     }
 }
@@ -144,12 +164,17 @@ struct Registry {
     filter: Filter,
     /// False before `init` and after `shutdown`: nothing is enabled.
     running: bool,
+    sampling: Plan,
 }
 
 impl Registry {
-    fn verdict(&self, meta: &Metadata) -> u32 {
-        if self.running && self.filter.enabled(meta) {
-            ENABLED
+    fn verdict(&self, cs: &Callsite) -> u32 {
+        if self.running && self.filter.enabled(&cs.meta) {
+            if self.sampling.apply(&cs.meta, &cs.sample) {
+                ENABLED | SAMPLED
+            } else {
+                ENABLED
+            }
         } else {
             0
         }
@@ -158,7 +183,7 @@ impl Registry {
     fn rebuild(&self) {
         for cs in &self.callsites {
             let state = cs.state.load(Ordering::Relaxed);
-            let new = (state & !ENABLED) | self.verdict(&cs.meta);
+            let new = (state & !(ENABLED | SAMPLED)) | self.verdict(cs);
             cs.state.store(new, Ordering::Relaxed);
         }
     }
@@ -168,6 +193,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     callsites: Vec::new(),
     filter: Filter::level(Level::Info),
     running: false,
+    sampling: Plan::empty(),
 });
 
 fn lock_registry() -> std::sync::MutexGuard<'static, Registry> {
@@ -188,6 +214,30 @@ pub(crate) fn set_running(running: bool) {
     let mut registry = lock_registry();
     registry.running = running;
     registry.rebuild();
+}
+
+/// Replaces the sampling plan and re-evaluates every registered call site.
+pub(crate) fn set_sampling(plan: Plan) {
+    let mut registry = lock_registry();
+    registry.sampling = plan;
+    registry.rebuild();
+}
+
+pub(crate) fn sampling_config() -> Option<crate::sampling::Sampling> {
+    lock_registry().sampling.sampling.clone()
+}
+
+/// Re-evaluates every registered call site (e.g. the adaptive step changed).
+pub(crate) fn rebuild_all() {
+    lock_registry().rebuild();
+}
+
+/// Calls `f` on every registered call site, under the registry lock.
+pub(crate) fn for_each(mut f: impl FnMut(&'static Callsite)) {
+    let registry = lock_registry();
+    for cs in &registry.callsites {
+        f(cs);
+    }
 }
 
 pub(crate) fn current_filter() -> Filter {
