@@ -22,6 +22,7 @@ mod config_bench;
 mod plot;
 mod progress;
 mod redact_bench;
+mod sampling_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
@@ -189,6 +190,10 @@ pub enum Scenario {
     /// (no peers). Runs in this process; rows under `"config"` in the JSON.
     #[value(name = "config_load")]
     ConfigLoad,
+    /// The sampling decision's cost beside the plain event (target ≤ 5 ns).
+    /// Runs in this process; rows under `"sampling"` in the JSON.
+    #[value(name = "sampling_check")]
+    SamplingCheck,
 }
 
 impl Scenario {
@@ -205,6 +210,7 @@ impl Scenario {
             Scenario::EndToEndFile => "end_to_end_file",
             Scenario::Redact => "redact",
             Scenario::ConfigLoad => "config_load",
+            Scenario::SamplingCheck => "sampling_check",
         }
     }
 
@@ -422,6 +428,8 @@ struct Report {
     redact: Vec<redact_bench::RedactRow>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     config: Vec<config_bench::ConfigRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sampling: Vec<sampling_bench::SamplingRow>,
     machine: Machine,
 }
 
@@ -493,7 +501,12 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .scenarios
         .iter()
         .copied()
-        .filter(|s| !matches!(s, Scenario::Redact | Scenario::ConfigLoad))
+        .filter(|s| {
+            !matches!(
+                s,
+                Scenario::Redact | Scenario::ConfigLoad | Scenario::SamplingCheck
+            )
+        })
         .collect();
     for &scenario in &logged_scenarios {
         for &logger in &args.loggers {
@@ -579,6 +592,22 @@ pub fn run(args: BenchArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    let sampling_rows = if args.scenarios.contains(&Scenario::SamplingCheck) {
+        eprintln!("narrate bench: sampling_check…");
+        match sampling_bench::run(args.quick) {
+            Ok(r) => {
+                print!("{}", sampling_bench::table(&r));
+                r
+            }
+            Err(e) => {
+                eprintln!("narrate bench: sampling_check failed: {e}");
+                failed = true;
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -593,6 +622,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             results: rows,
             redact: redact_rows,
             config: config_rows,
+            sampling: sampling_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");

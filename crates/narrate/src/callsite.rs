@@ -12,14 +12,18 @@
 //! its id, so the hot path is one relaxed load and a branch:
 //!
 //! ```text
-//! state = id << 3 | SAMPLED | REGISTERED | ENABLED
+//! state = id << 3 | REGISTERED | SLOW | ENABLED
 //! ```
 //!
-//! `SAMPLED` is set only on call sites a sampling rule applies to; they take
-//! a second, out-of-line path through [`crate::sampling`]. The fast path is
-//! still one load and one branch: `state & (ENABLED | SAMPLED) == ENABLED`.
+//! `ENABLED` alone means "log it now": one `test` and branch. Every other
+//! case that needs more than "no" sets `SLOW` instead: an unregistered call
+//! site (the initial state is `SLOW`), and an enabled call site that a
+//! sampling rule applies to (`ENABLED` clear, `SLOW` set; the sampler
+//! decides, out of line, in [`crate::sampling::decide`]). So sampling adds
+//! nothing to the enabled or the disabled path: enabled is `state & ENABLED`,
+//! disabled is `state & SLOW == 0`, the same two tests as without sampling.
 //!
-//! A call site starts at `0` (unregistered). Its first execution takes the
+//! A call site starts unregistered. Its first execution takes the
 //! registry lock once, assigns an id and computes the interest against the
 //! current filter. Whenever the filter changes (`init`, `set_level`,
 //! `set_filter`, `shutdown`) every registered call site is re-evaluated under the same lock,
@@ -39,9 +43,9 @@ use crate::level::Level;
 use crate::sampling::{Plan, SampleCell};
 
 const ENABLED: u32 = 0b001;
-const REGISTERED: u32 = 0b010;
-/// A sampling rule (or lowered adaptive rate) applies: see [`crate::sampling`].
-const SAMPLED: u32 = 0b100;
+/// Unregistered, or enabled and sampled: take the out-of-line path.
+const SLOW: u32 = 0b010;
+const REGISTERED: u32 = 0b100;
 const ID_SHIFT: u32 = 3;
 
 /// One piece of a pre-parsed human template: literal text or a field index.
@@ -107,7 +111,7 @@ impl Callsite {
     pub const fn new(meta: Metadata) -> Callsite {
         Callsite {
             meta,
-            state: AtomicU32::new(0),
+            state: AtomicU32::new(SLOW),
             sample: SampleCell::new(),
         }
     }
@@ -127,14 +131,23 @@ impl Callsite {
     #[inline(always)]
     pub fn enabled_id(&'static self) -> Option<u32> {
         let state = self.state.load(Ordering::Relaxed);
-        if state & (ENABLED | SAMPLED) == ENABLED {
+        if state & ENABLED != 0 {
             Some(state >> ID_SHIFT)
-        } else if state & ENABLED != 0 {
-            crate::sampling::decide(self, state >> ID_SHIFT)
-        } else if state & REGISTERED != 0 {
+        } else if state & SLOW == 0 {
             None
         } else {
+            self.slow_path(state)
+        }
+    }
+
+    /// Unregistered (register, then decide) or sampled (the sampler decides).
+    #[cold]
+    #[inline(never)]
+    fn slow_path(&'static self, state: u32) -> Option<u32> {
+        if state & REGISTERED == 0 {
             self.register()
+        } else {
+            crate::sampling::decide(self, state >> ID_SHIFT)
         }
     }
 
@@ -151,7 +164,7 @@ impl Callsite {
             self.state.store(state, Ordering::Relaxed);
         }
         let state = self.state.load(Ordering::Relaxed);
-        if state & (ENABLED | SAMPLED) == ENABLED | SAMPLED {
+        if state & SLOW != 0 {
             drop(registry);
             return crate::sampling::decide(self, state >> ID_SHIFT);
         }
@@ -171,7 +184,7 @@ impl Registry {
     fn verdict(&self, cs: &Callsite) -> u32 {
         if self.running && self.filter.enabled(&cs.meta) {
             if self.sampling.apply(&cs.meta, &cs.sample) {
-                ENABLED | SAMPLED
+                SLOW
             } else {
                 ENABLED
             }
@@ -183,7 +196,7 @@ impl Registry {
     fn rebuild(&self) {
         for cs in &self.callsites {
             let state = cs.state.load(Ordering::Relaxed);
-            let new = (state & !(ENABLED | SAMPLED)) | self.verdict(cs);
+            let new = (state & !(ENABLED | SLOW)) | self.verdict(cs);
             cs.state.store(new, Ordering::Relaxed);
         }
     }

@@ -5,10 +5,11 @@
 //!
 //! Not in the macro: behind [`Callsite::enabled_id`]. A call site no sampling
 //! rule applies to keeps its fast path (one relaxed load of its `state` word
-//! and one branch, `state & (ENABLED | SAMPLED) == ENABLED`). The `SAMPLED`
-//! bit is set, under the registry lock, only on call sites a rule matches or,
-//! while adaptive sampling has lowered the rate, on every sampleable one;
-//! those take a second, `#[inline(never)]` path ([`decide`]) that works on
+//! and one branch on its `ENABLED` bit; see [`crate::callsite`]). A call site
+//! a rule matches (or, while adaptive sampling has lowered the rate, any
+//! sampleable one) has `ENABLED` clear and `SLOW` set instead, under the
+//! registry lock; it takes a second, `#[inline(never)]` path ([`decide`])
+//! that works on
 //! atomics in the call site's own static record ([`SampleCell`]): no map, no
 //! lock, no allocation.
 //!
@@ -51,8 +52,8 @@
 //! # Always kept
 //!
 //! Audit events, `Error` and `Fatal`, and the actors/actions named with
-//! [`Sampling::always_keep_actor`] / [`Sampling::always_keep_action`] never
-//! get the `SAMPLED` bit: they never reach [`decide`] at all.
+//! [`Sampling::always_keep_actor`] / [`Sampling::always_keep_action`] are
+//! never marked sampled: they never reach [`decide`] at all.
 //!
 //! # Adaptive sampling
 //!
@@ -449,7 +450,7 @@ pub fn adaptive_step() -> u32 {
     ADAPTIVE_STEP.load(Relaxed)
 }
 
-/// The decision for a call site with the `SAMPLED` bit: `Some(id)` to keep.
+/// The decision for a sampled call site: `Some(id)` to keep.
 #[cold]
 #[inline(never)]
 pub(crate) fn decide(cs: &'static Callsite, id: u32) -> Option<u32> {
