@@ -44,10 +44,11 @@
 //!
 //! The samplers need "now" but a TSC read costs ≈10 ns, twice the budget, so
 //! they read a coarse clock ([`coarse_now`]) that the backend thread stores
-//! (raw TSC ticks) every round and at every event it takes from a ring. It is
-//! at most one backend round stale (≤ the idle sleep, 200 µs by default). A
-//! backend stuck in a sink freezes it: windows then stay open longer, which
-//! suppresses more, never less.
+//! (raw TSC ticks) every round and every 256 events within a pass (not per
+//! event: each store costs the callers a cache miss on their next read). It
+//! is at most one backend round stale (≤ the idle sleep, 200 µs by default)
+//! plus 256 events. A backend stuck in a sink freezes it: windows then stay
+//! open longer, which suppresses more, never less.
 //!
 //! # Always kept
 //!

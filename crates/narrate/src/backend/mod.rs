@@ -185,6 +185,12 @@ impl Backend {
                     rt.complete_flush(flush_requested);
                 }
                 if stopping && written == 0 && self.lanes.iter().all(|l| l.head.is_none()) {
+                    // The last suppressed counts, so the log says what it
+                    // left out up to the end.
+                    if let Some(stage) = &mut self.sample {
+                        stage.report_now();
+                        self.sample_round(rt, now);
+                    }
                     break;
                 }
                 continue;
@@ -294,7 +300,13 @@ impl Backend {
                     Pass::HeldBack(written)
                 };
             }
-            crate::sampling::tick(tsc);
+            if written % 256 == 0 {
+                // Not per record: the samplers' callers read this line, and
+                // a store per record would bounce it between their cores and
+                // ours on every kept event. Once per 256 keeps it moving
+                // while a slow sink stretches a pass.
+                crate::sampling::tick(tsc);
+            }
             self.consume_head(i);
             written += 1;
             let lane = &mut self.lanes[i];

@@ -131,6 +131,12 @@ impl SampleStage {
         })
     }
 
+    /// Makes the next round write the suppressed report whatever the time
+    /// (at shutdown).
+    pub fn report_now(&mut self) {
+        self.next_report = 0;
+    }
+
     /// One round: adaptive control, then the report if it is due. Records to
     /// write are pushed to `out`.
     pub fn round(
