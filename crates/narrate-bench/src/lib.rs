@@ -24,6 +24,7 @@ mod plot;
 mod progress;
 mod redact_bench;
 mod spans_bench;
+mod sampling_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.
@@ -212,6 +213,10 @@ pub enum Scenario {
     /// octet-counting receiver in the child (narrate only).
     #[value(name = "syslog_tcp")]
     SyslogTcp,
+    /// The sampling decision's cost beside the plain event (target ≤ 5 ns).
+    /// Runs in this process; rows under `"sampling"` in the JSON.
+    #[value(name = "sampling_check")]
+    SamplingCheck,
 }
 
 impl Scenario {
@@ -233,6 +238,7 @@ impl Scenario {
             Scenario::TracingLayer => "tracing_layer",
             Scenario::OtlpExport => "otlp_export",
             Scenario::SyslogTcp => "syslog_tcp",
+            Scenario::SamplingCheck => "sampling_check",
         }
     }
 
@@ -454,6 +460,8 @@ struct Report {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     config: Vec<config_bench::ConfigRow>,
     spans: Vec<spans_bench::SpanRow>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sampling: Vec<sampling_bench::SamplingRow>,
     machine: Machine,
 }
 
@@ -527,7 +535,10 @@ pub fn run(args: BenchArgs) -> ExitCode {
         .iter()
         .copied()
         .filter(|s| {
-            !matches!(s, Scenario::Redact | Scenario::ConfigLoad) && !spans_bench::in_process(*s)
+            !matches!(
+                s,
+                Scenario::Redact | Scenario::ConfigLoad | Scenario::SamplingCheck
+            ) && !spans_bench::in_process(*s)
         })
         .collect();
     for &scenario in &logged_scenarios {
@@ -618,6 +629,22 @@ pub fn run(args: BenchArgs) -> ExitCode {
     if !span_rows.is_empty() {
         print!("{}", spans_bench::table(&span_rows));
     }
+    let sampling_rows = if args.scenarios.contains(&Scenario::SamplingCheck) {
+        eprintln!("narrate bench: sampling_check…");
+        match sampling_bench::run(args.quick) {
+            Ok(r) => {
+                print!("{}", sampling_bench::table(&r));
+                r
+            }
+            Err(e) => {
+                eprintln!("narrate bench: sampling_check failed: {e}");
+                failed = true;
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &args.plot {
         match plot::latency_plot(&rows, path, &machine) {
             Ok(()) => eprintln!("narrate bench: plot written to {}", path.display()),
@@ -633,6 +660,7 @@ pub fn run(args: BenchArgs) -> ExitCode {
             redact: redact_rows,
             config: config_rows,
             spans: span_rows,
+            sampling: sampling_rows,
             machine,
         };
         let text = serde_json::to_string_pretty(&report).expect("rows serialize");

@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod profile;
 mod redact_cmd;
+mod stats_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +33,8 @@ enum Command {
     Config(config_cmd::ConfigArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
+    /// Print the self-metrics a narrate process serves on its metrics address.
+    Stats(stats_cmd::StatsArgs),
     /// One logger of `narrate bench`, in its own process (internal).
     #[command(name = "__bench-child", hide = true)]
     BenchChild(narrate_bench::ChildArgs),
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => profile::run(args),
         Command::Config(args) => config_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
+        Command::Stats(args) => stats_cmd::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }

@@ -12,10 +12,18 @@
 //! its id, so the hot path is one relaxed load and a branch:
 //!
 //! ```text
-//! state = id << 2 | REGISTERED | ENABLED
+//! state = id << 3 | REGISTERED | SLOW | ENABLED
 //! ```
 //!
-//! A call site starts at `0` (unregistered). Its first execution takes the
+//! `ENABLED` alone means "log it now": one `test` and branch. Every other
+//! case that needs more than "no" sets `SLOW` instead: an unregistered call
+//! site (the initial state is `SLOW`), and an enabled call site that a
+//! sampling rule applies to (`ENABLED` clear, `SLOW` set; the sampler
+//! decides, out of line, in [`crate::sampling::decide`]). So sampling adds
+//! nothing to the enabled or the disabled path: enabled is `state & ENABLED`,
+//! disabled is `state & SLOW == 0`, the same two tests as without sampling.
+//!
+//! A call site starts unregistered. Its first execution takes the
 //! registry lock once, assigns an id and computes the interest against the
 //! current filter. Whenever the filter changes (`init`, `set_level`,
 //! `set_filter`, `shutdown`) every registered call site is re-evaluated under the same lock,
@@ -32,10 +40,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::filter::Filter;
 use crate::level::Level;
+use crate::sampling::{Plan, SampleCell};
 
-const ENABLED: u32 = 0b01;
-const REGISTERED: u32 = 0b10;
-const ID_SHIFT: u32 = 2;
+const ENABLED: u32 = 0b001;
+/// Unregistered, or enabled and sampled: take the out-of-line path.
+const SLOW: u32 = 0b010;
+const REGISTERED: u32 = 0b100;
+const ID_SHIFT: u32 = 3;
 
 /// One piece of a pre-parsed human template: literal text or a field index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,18 +121,25 @@ impl Metadata {
 pub struct Callsite {
     meta: Metadata,
     state: AtomicU32,
+    sample: SampleCell,
 }
 
 impl Callsite {
     pub const fn new(meta: Metadata) -> Callsite {
         Callsite {
             meta,
-            state: AtomicU32::new(0),
+            state: AtomicU32::new(SLOW),
+            sample: SampleCell::new(),
         }
     }
 
     pub fn metadata(&self) -> &Metadata {
         &self.meta
+    }
+
+    /// The call site's sampling state (counters and parameters).
+    pub fn sample_cell(&self) -> &SampleCell {
+        &self.sample
     }
 
     /// The call site's id when it is enabled, `None` when it is not.
@@ -132,10 +150,21 @@ impl Callsite {
         let state = self.state.load(Ordering::Relaxed);
         if state & ENABLED != 0 {
             Some(state >> ID_SHIFT)
-        } else if state & REGISTERED != 0 {
+        } else if state & SLOW == 0 {
             None
         } else {
+            self.slow_path(state)
+        }
+    }
+
+    /// Unregistered (register, then decide) or sampled (the sampler decides).
+    #[cold]
+    #[inline(never)]
+    fn slow_path(&'static self, state: u32) -> Option<u32> {
+        if state & REGISTERED == 0 {
             self.register()
+        } else {
+            crate::sampling::decide(self, state >> ID_SHIFT)
         }
     }
 
@@ -148,10 +177,14 @@ impl Callsite {
         if state & REGISTERED == 0 {
             registry.callsites.push(self);
             let id = registry.callsites.len() as u32; // ids start at 1; 0 is reserved
-            let state = id << ID_SHIFT | REGISTERED | registry.verdict(&self.meta);
+            let state = id << ID_SHIFT | REGISTERED | registry.verdict(self);
             self.state.store(state, Ordering::Relaxed);
         }
         let state = self.state.load(Ordering::Relaxed);
+        if state & SLOW != 0 {
+            drop(registry);
+            return crate::sampling::decide(self, state >> ID_SHIFT);
+        }
         (state & ENABLED != 0).then_some(state >> ID_SHIFT)
     }
 }
@@ -161,12 +194,17 @@ struct Registry {
     filter: Filter,
     /// False before `init` and after `shutdown`: nothing is enabled.
     running: bool,
+    sampling: Plan,
 }
 
 impl Registry {
-    fn verdict(&self, meta: &Metadata) -> u32 {
-        if self.running && self.filter.enabled(meta) {
-            ENABLED
+    fn verdict(&self, cs: &Callsite) -> u32 {
+        if self.running && self.filter.enabled(&cs.meta) {
+            if self.sampling.apply(&cs.meta, &cs.sample) {
+                SLOW
+            } else {
+                ENABLED
+            }
         } else {
             0
         }
@@ -175,7 +213,7 @@ impl Registry {
     fn rebuild(&self) {
         for cs in &self.callsites {
             let state = cs.state.load(Ordering::Relaxed);
-            let new = (state & !ENABLED) | self.verdict(&cs.meta);
+            let new = (state & !(ENABLED | SLOW)) | self.verdict(cs);
             cs.state.store(new, Ordering::Relaxed);
         }
     }
@@ -185,6 +223,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     callsites: Vec::new(),
     filter: Filter::level(Level::Info),
     running: false,
+    sampling: Plan::empty(),
 });
 
 fn lock_registry() -> std::sync::MutexGuard<'static, Registry> {
@@ -205,6 +244,30 @@ pub(crate) fn set_running(running: bool) {
     let mut registry = lock_registry();
     registry.running = running;
     registry.rebuild();
+}
+
+/// Replaces the sampling plan and re-evaluates every registered call site.
+pub(crate) fn set_sampling(plan: Plan) {
+    let mut registry = lock_registry();
+    registry.sampling = plan;
+    registry.rebuild();
+}
+
+pub(crate) fn sampling_config() -> Option<crate::sampling::Sampling> {
+    lock_registry().sampling.sampling.clone()
+}
+
+/// Re-evaluates every registered call site (e.g. the adaptive step changed).
+pub(crate) fn rebuild_all() {
+    lock_registry().rebuild();
+}
+
+/// Calls `f` on every registered call site, under the registry lock.
+pub(crate) fn for_each(mut f: impl FnMut(&'static Callsite)) {
+    let registry = lock_registry();
+    for cs in &registry.callsites {
+        f(cs);
+    }
 }
 
 pub(crate) fn current_filter() -> Filter {

@@ -189,6 +189,10 @@ pub struct Config {
     pub(crate) backend_core: Option<usize>,
     pub(crate) redact: Option<RedactConfig>,
     pub(crate) reload_on_sighup: bool,
+    /// See [`crate::sampling`]; set with `Config::sampling`.
+    pub(crate) sampling: Option<crate::sampling::Sampling>,
+    /// Where to serve Prometheus metrics; set with `Config::metrics_address`.
+    pub(crate) metrics_address: Option<String>,
     /// The file this config was read from (`Config::from_file`), for reloads.
     #[cfg(feature = "config-file")]
     pub(crate) source: Option<PathBuf>,
@@ -224,6 +228,8 @@ impl Config {
             backend_core: None,
             redact: Some(RedactConfig::default()),
             reload_on_sighup: false,
+            sampling: None,
+            metrics_address: None,
             #[cfg(feature = "config-file")]
             source: None,
             #[cfg(feature = "config-file")]

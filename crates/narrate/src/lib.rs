@@ -77,8 +77,10 @@ pub mod format;
 pub mod format_spec;
 mod level;
 pub mod lifecycle;
+pub mod metrics;
 pub mod profile;
 pub mod ring;
+pub mod sampling;
 pub mod sinks;
 pub mod span;
 pub mod stages;
@@ -101,9 +103,11 @@ pub use lifecycle::{
 pub use sinks::{Capture, CapturedEvent, Sink};
 pub use span::{Instrument, Span};
 
+pub use metrics::{Metrics, metrics};
 /// Redaction and sanitization as functions and types (the `narrate-redact` crate).
 pub use narrate_redact as redaction;
 pub use narrate_redact::{RedactConfig, redact, sanitize};
+pub use sampling::{Sampler, Sampling, SamplingError, Selector};
 pub use stats::{DropReason, Stats, stats};
 
 /// Records an error with its `source()` chain: `err = narrate::error(&e)`.

@@ -142,6 +142,11 @@ pub enum InitError {
     Filter(FilterError),
     /// The redaction settings are invalid (e.g. a bad custom pattern).
     Redact(narrate_redact::RedactError),
+    /// The metrics address ([`Config::metrics_address`]) cannot be bound.
+    Metrics {
+        address: String,
+        source: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for InitError {
@@ -157,6 +162,9 @@ impl std::fmt::Display for InitError {
             InitError::Thread(e) => write!(f, "cannot start the narrate backend thread: {e}"),
             InitError::Filter(e) => write!(f, "{e}"),
             InitError::Redact(e) => write!(f, "invalid redaction settings: {e}"),
+            InitError::Metrics { address, source } => {
+                write!(f, "cannot serve metrics on `{address}`: {source}")
+            }
         }
     }
 }
@@ -168,6 +176,7 @@ impl std::error::Error for InitError {
             InitError::Signals(e) | InitError::Thread(e) => Some(e),
             InitError::Filter(e) => Some(e),
             InitError::Redact(e) => Some(e),
+            InitError::Metrics { source, .. } => Some(source),
             InitError::AlreadyInitialized => None,
         }
     }
@@ -189,6 +198,12 @@ impl Drop for Guard {
 
 fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
     use std::io::IsTerminal;
+    let name = match &spec.target {
+        SinkTarget::Stdout => "stdout".to_string(),
+        SinkTarget::Stderr => "stderr".to_string(),
+        SinkTarget::File(cfg) => format!("file:{}", cfg.path.display()),
+        SinkTarget::Custom(_) => "custom".to_string(),
+    };
     let (sink, color): (Box<dyn Sink>, bool) = match spec.target {
         SinkTarget::Stdout => (
             Box::new(StdioWriter::new(false)),
@@ -213,6 +228,7 @@ fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
         style: Style::of(spec.format, color),
         min_level: spec.min_level,
         dirty: false,
+        metrics: crate::metrics::SinkCounters::named(name),
     })
 }
 
@@ -234,7 +250,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         Some(cfg) => Some(narrate_redact::Redactor::new(cfg).map_err(InitError::Redact)?),
         None => None,
     };
-    let sinks = config
+    let mut sinks = config
         .sinks
         .into_iter()
         .map(open_sink)
@@ -244,6 +260,17 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if RUNTIME.get().is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    let metrics_listener = match &config.metrics_address {
+        Some(address) => {
+            Some(
+                crate::metrics::bind(address).map_err(|source| InitError::Metrics {
+                    address: address.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
     // Calibrate the clock before the first event needs it.
     let _ = crate::clock::anchor();
     let runtime = Runtime {
@@ -268,6 +295,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let rt = RUNTIME.get().expect("just set");
+    // Before the backend starts, so that it sees the report interval and
+    // adaptive settings, and before the filter enables any call site.
+    crate::sampling::install(config.sampling.take());
+    crate::metrics::list_sinks(sinks.iter_mut().map(|s| &mut s.metrics));
     let backend = Backend::new(sinks, redactor);
     let core = config
         .backend_core
@@ -291,6 +322,9 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     }
     if config.panic_hook {
         install_panic_hook();
+    }
+    if let Some(listener) = metrics_listener {
+        crate::metrics::serve(listener).map_err(InitError::Thread)?;
     }
     #[cfg(feature = "config-file")]
     crate::config_file::on_init(

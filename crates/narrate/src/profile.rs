@@ -132,6 +132,7 @@ fn backend_per_event(record: &[u8], rounds: usize) -> std::io::Result<f64> {
             style: Style::Json,
             min_level: Level::Trace,
             dirty: false,
+            metrics: crate::metrics::SinkCounters::named("profile".into()),
         }],
         Some(redactor),
     );

@@ -69,6 +69,8 @@ pub(crate) struct LaneShared {
     /// processing (0: none); see [`crate::testing`]. Written and read by
     /// the backend only, at scope markers, so `Relaxed` suffices.
     pub capture_scope: AtomicU64,
+    /// Most bytes ever seen waiting in this lane's ring (backend-written).
+    pub high_water: AtomicU64,
 }
 
 impl LaneShared {
@@ -80,6 +82,7 @@ impl LaneShared {
             overflow: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
             capture_scope: AtomicU64::new(0),
+            high_water: AtomicU64::new(0),
         }
     }
 }
@@ -163,6 +166,7 @@ impl Lane {
             overflow: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
             capture_scope: AtomicU64::new(0),
+            high_water: AtomicU64::new(0),
         });
         runtime.register_lane(LaneHandle {
             consumer,

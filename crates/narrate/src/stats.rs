@@ -33,6 +33,12 @@ pub(crate) static DROP_REPORTS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static SINK_ERRORS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static OVERSIZED: AtomicU64 = AtomicU64::new(0);
 pub(crate) static RING_HIGH_WATER: AtomicU64 = AtomicU64::new(0);
+/// In-band "N events like this suppressed" reports written.
+pub(crate) static SUPPRESSED_REPORTS: AtomicU64 = AtomicU64::new(0);
+/// Bytes waiting in the fullest ring at the last backend pass.
+pub(crate) static RING_FILL: AtomicU64 = AtomicU64::new(0);
+/// Age in ticks of the oldest waiting event at the last backend pass.
+pub(crate) static BACKEND_LAG_TICKS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static LANES_REGISTERED: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn count_drop(reason: DropReason) {

@@ -246,7 +246,85 @@ const CASES: &[Case] = &[
         key: Some("backend_core"),
         says: &["non-negative integer"],
     },
+    Case {
+        name: "a sample rate above 1",
+        text: "[sampling]\n[[sampling.rules]]\npath = \"svc\"\nrate = 1.5\n",
+        line: Some(4),
+        column: Some(8),
+        key: Some("sampling.rules[0].rate"),
+        says: &["sample rate 1.5 is outside [0, 1]"],
+    },
+    Case {
+        name: "a negative sample rate",
+        text: "[[sampling.rules]]\nrate = -0.1\n",
+        line: Some(2),
+        column: Some(8),
+        key: Some("sampling.rules[0].rate"),
+        says: &["outside [0, 1]"],
+    },
+    Case {
+        name: "first N of 0",
+        text: "[[sampling.rules]]\nfirst = 0\nevery = 10\n",
+        line: Some(2),
+        column: Some(9),
+        key: Some("sampling.rules[0].first"),
+        says: &["`first` must be at least 1"],
+    },
+    Case {
+        name: "every M of 0",
+        text: "[[sampling.rules]]\nfirst = 5\nevery = 0\n",
+        line: Some(3),
+        column: Some(9),
+        key: Some("sampling.rules[0].every"),
+        says: &["`every` must be at least 1"],
+    },
+    Case {
+        name: "a rate limit of 0",
+        text: "[[sampling.rules]]\naction = \"poll\"\nper_second = 0\n",
+        line: Some(3),
+        column: Some(14),
+        key: Some("sampling.rules[0].per_second"),
+        says: &["rate limit of 0 events per second"],
+    },
+    Case {
+        name: "two samplers in one rule",
+        text: "[[sampling.rules]]\nrate = 0.5\nper_second = 10\n",
+        line: Some(1),
+        column: Some(1),
+        key: Some("sampling.rules[0]"),
+        says: &["exactly one sampler"],
+    },
+    Case {
+        name: "an adaptive fill outside [0, 1]",
+        text: "[sampling.adaptive]\nhigh_fill = 2\n",
+        line: Some(2),
+        column: Some(13),
+        key: Some("sampling.adaptive.high_fill"),
+        says: &["outside [0, 1]"],
+    },
+    Case {
+        name: "a metrics address that is not an address",
+        text: "[metrics]\naddress = \"localhost\"\n",
+        line: Some(2),
+        column: Some(11),
+        key: Some("metrics.address"),
+        says: &["cannot listen there"],
+    },
 ];
+
+#[test]
+fn a_metrics_address_already_in_use_is_named_with_its_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let text = format!(
+        "level = \"info\"\n[metrics]\naddress = \"{}\"\n",
+        taken.local_addr().unwrap()
+    );
+    let err = FileConfig::parse(&text, "narrate.toml").unwrap_err();
+    assert_eq!((err.line, err.column), (Some(3), Some(11)));
+    assert_eq!(err.key.as_deref(), Some("metrics.address"));
+    assert!(err.to_string().contains("address already in use"), "{err}");
+    drop(taken);
+}
 
 #[test]
 fn every_malformed_file_names_line_column_and_key() {

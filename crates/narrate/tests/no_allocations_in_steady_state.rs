@@ -49,6 +49,28 @@ fn emit(i: u64) {
         ok = i.is_multiple_of(2),
         err_code = -3i32,
     );
+    // Sampled call sites (rules below): the decision path and the
+    // backend's in-band suppressed reports must not allocate either.
+    narrate::info!(actor = "sampled_fe", "first then every {i}");
+    narrate::info!(actor = "sampled_prob", "probability {i}");
+    narrate::info!(actor = "sampled_rl", action = "poll", "rate limited {i}");
+}
+
+fn sampling() -> narrate::Sampling {
+    use narrate::sampling::{Sampler, Selector};
+    let path = |p: &str| Selector {
+        path: Some(p.into()),
+        ..Selector::default()
+    };
+    narrate::Sampling::new()
+        .rule(
+            path("sampled_fe"),
+            Sampler::first_then_every(10, 50, std::time::Duration::from_millis(5)).unwrap(),
+        )
+        .rule(path("sampled_prob"), Sampler::probability(0.1).unwrap())
+        .rule(path("sampled_rl"), Sampler::rate_limit(1_000, 10).unwrap())
+        // Reports every 10 ms: many of them fall in the measured loop.
+        .report_interval(std::time::Duration::from_millis(10))
 }
 
 /// One event inside a correlation context and two nested spans, entered
@@ -76,6 +98,7 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
                 narrate::FileSink::new(dir.path().join("events.txt"))
                     .format(narrate::Format::Pretty),
             )
+            .sampling(sampling())
             .panic_hook(false),
     )
     .unwrap();
@@ -110,13 +133,26 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
         "backend allocations (all threads but the caller)"
     );
     let stats = narrate::stats();
-    assert_eq!(stats.events_written, 400_000);
+    let suppressed = narrate::sampling::suppressed_total();
+    assert!(suppressed > 0);
+    // 400 000 unsampled ("ship") + 3 × 400 000 sampled, less what was
+    // suppressed; span and context records are bookkeeping, not events.
+    assert_eq!(stats.events_written, 1_600_000 - suppressed);
     assert_eq!(stats.dropped(), 0);
     narrate::shutdown();
-    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
-    assert_eq!(lines, 400_000);
     let text = std::fs::read_to_string(&path).unwrap();
-    let last = text.lines().last().unwrap();
+    let reports = text
+        .lines()
+        .filter(|l| l.contains("events like this suppressed"))
+        .count();
+    assert!(reports > 0, "in-band suppressed reports");
+    assert_eq!(
+        text.lines().count() - reports,
+        stats.events_written as usize
+    );
+    let plain = text.lines().filter(|l| l.contains("\"ship\"")).count();
+    assert_eq!(plain, 400_000);
+    let last = text.lines().filter(|l| l.contains("\"ship\"")).last().unwrap();
     assert!(
         last.contains(r#""correlation_id":"req-1234","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736""#)
             && last.contains(r#""spans":[{"name":"request","fields":{"request_id":7,"method":"GET"}},{"name":"inner","fields":{"item":99999}}]"#),

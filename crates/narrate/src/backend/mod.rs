@@ -37,6 +37,7 @@ use crate::event::Event;
 use crate::format::{Formatter, Style};
 use crate::level::Level;
 use crate::lifecycle::Runtime;
+use crate::metrics::SinkCounters;
 use crate::ring::{LaneHandle, LaneShared, OVERSIZE_MARKER};
 use crate::sinks::Sink;
 use crate::stages::redact::RedactStage;
@@ -49,6 +50,8 @@ pub(crate) struct SinkSlot {
     pub style: Style,
     pub min_level: Level,
     pub dirty: bool,
+    /// Bytes, writes, errors and write time, for [`crate::metrics`].
+    pub metrics: std::sync::Arc<crate::metrics::SinkCounters>,
 }
 
 /// Most events written in one merge pass before the backend looks at flush
@@ -104,6 +107,9 @@ pub(crate) struct Backend {
     pipeline: Pipeline,
     reported_drops: [u64; 2],
     flush_done: u64,
+    sample: Option<crate::stages::sample::SampleStage>,
+    sample_out: Vec<u8>,
+    ring_bytes: u64,
 }
 
 static DROP_REPORT: Callsite = Callsite::new(Metadata {
@@ -146,6 +152,9 @@ impl Backend {
             },
             reported_drops: [0; 2],
             flush_done: 0,
+            sample: crate::stages::sample::SampleStage::new(crate::clock::anchor()),
+            sample_out: Vec::new(),
+            ring_bytes: 0,
         }
     }
 
@@ -157,12 +166,16 @@ impl Backend {
         loop {
             let stopping = rt.stop.load(Ordering::Acquire);
             let flush_requested = rt.flush_requested.load(Ordering::Acquire);
-            rt.take_new_lanes(|handle| self.lanes.push(LaneState { handle, head: None }));
+            rt.take_new_lanes(|handle| {
+                crate::metrics::lane_opened(&handle.shared);
+                self.lanes.push(LaneState { handle, head: None })
+            });
             let draining = stopping || flush_requested > self.flush_done;
             let now = anchor.now_raw();
             let orphans = self.drain_orphans(rt);
             let pass = self.merge(now, now.saturating_sub(window), draining);
             self.report_drops();
+            self.sample_round(rt, now);
             self.retire_closed_lanes();
             let written = orphans + pass.written();
             if draining {
@@ -175,6 +188,12 @@ impl Backend {
                     rt.complete_flush(flush_requested);
                 }
                 if stopping && written == 0 && self.lanes.iter().all(|l| l.head.is_none()) {
+                    // The last suppressed counts, so the log says what it
+                    // left out up to the end.
+                    if let Some(stage) = &mut self.sample {
+                        stage.report_now();
+                        self.sample_round(rt, now);
+                    }
                     break;
                 }
                 continue;
@@ -231,13 +250,30 @@ impl Backend {
     /// anything earlier). When draining, everything up to `now` goes.
     fn merge(&mut self, now: u64, window_cutoff: u64, draining: bool) -> Pass {
         let mut high_water = stats::RING_HIGH_WATER.load(Relaxed);
+        let mut fill = 0u64;
+        let mut oldest = u64::MAX;
         for lane in &mut self.lanes {
             if lane.head.is_none() {
                 lane.head = peek(lane);
             }
-            high_water = high_water.max(lane.handle.consumer.slots() as u64);
+            let waiting = lane.handle.consumer.slots() as u64;
+            fill = fill.max(waiting);
+            if waiting > lane.handle.shared.high_water.load(Relaxed) {
+                lane.handle.shared.high_water.store(waiting, Relaxed);
+            }
+            if let Some(h) = lane.head {
+                oldest = oldest.min(h.tsc);
+            }
         }
+        high_water = high_water.max(fill);
         stats::RING_HIGH_WATER.store(high_water, Relaxed);
+        stats::RING_FILL.store(fill, Relaxed);
+        let lag = if oldest == u64::MAX {
+            0
+        } else {
+            now.saturating_sub(oldest)
+        };
+        stats::BACKEND_LAG_TICKS.store(lag, Relaxed);
         let mut written = 0;
         loop {
             if written == PASS_LIMIT {
@@ -266,6 +302,13 @@ impl Backend {
                 } else {
                     Pass::HeldBack(written)
                 };
+            }
+            if written % 256 == 0 {
+                // Not per record: the samplers' callers read this line, and
+                // a store per record would bounce it between their cores and
+                // ours on every kept event. Once per 256 keeps it moving
+                // while a slow sink stretches a pass.
+                crate::sampling::tick(tsc);
             }
             self.consume_head(i);
             written += 1;
@@ -328,6 +371,9 @@ impl Backend {
             if lane.head.is_none() {
                 lane.head = peek(lane);
             }
+            if lane.head.is_none() {
+                crate::metrics::lane_closed(&lane.handle.shared);
+            }
             lane.head.is_some()
         });
     }
@@ -370,6 +416,33 @@ impl Backend {
         }
     }
 
+    /// Sampling's backend half: adaptive control and suppressed reports.
+    fn sample_round(&mut self, rt: &Runtime, now: u64) {
+        let Some(stage) = &mut self.sample else {
+            return;
+        };
+        self.ring_bytes = rt.ring_bytes as u64;
+        let load = crate::stages::sample::Load {
+            fill_bytes: stats::RING_FILL.load(Relaxed),
+            ring_bytes: self.ring_bytes,
+            lag_ticks: stats::BACKEND_LAG_TICKS.load(Relaxed),
+        };
+        let mut out = std::mem::take(&mut self.sample_out);
+        out.clear();
+        stage.round(now, load, &mut self.pipeline.callsites, &mut out);
+        let mut rest = &out[..];
+        while rest.len() >= HEADER_LEN {
+            let len = u32::from_le_bytes(rest[4..8].try_into().unwrap_or_default()) as usize;
+            let (record, tail) = rest.split_at(len.clamp(HEADER_LEN, rest.len()));
+            self.pipeline.process(record, &BACKEND_LANE);
+            // Counted as a report, not as a user event.
+            stats::EVENTS_WRITTEN.fetch_sub(1, Relaxed);
+            stats::EVENTS_READ.fetch_sub(1, Relaxed);
+            rest = tail;
+        }
+        self.sample_out = out;
+    }
+
     fn flush_sinks(&mut self) {
         for slot in &mut self.pipeline.sinks {
             if slot.dirty {
@@ -379,9 +452,29 @@ impl Backend {
                     // It may still hold data (a network sink waiting to
                     // reconnect): flush it again next time.
                     slot.dirty = true;
+                    SinkCounters::add(&slot.metrics.errors, 1);
                 }
             }
         }
+    }
+}
+
+/// Stage timing for one event: `clock` is `None` when it is not timed.
+struct Laps {
+    clock: Option<&'static Anchor>,
+    t: u64,
+}
+
+impl Laps {
+    /// Adds the time since the last lap to `stage`; returns it in ticks.
+    #[inline(always)]
+    fn lap(&mut self, stage: usize) -> u64 {
+        let Some(a) = self.clock else { return 0 };
+        let now = a.now_raw();
+        let ticks = now.saturating_sub(self.t);
+        SinkCounters::add(&crate::metrics::STAGE_TICKS[stage], ticks);
+        self.t = now;
+        ticks
     }
 }
 
@@ -430,7 +523,17 @@ impl Pipeline {
         }
         // The backend is the only writer of these counters: a load and a
         // store, not a locked read-modify-write, per event.
-        stats::EVENTS_READ.store(stats::EVENTS_READ.load(Relaxed) + 1, Relaxed);
+        let read = stats::EVENTS_READ.load(Relaxed) + 1;
+        stats::EVENTS_READ.store(read, Relaxed);
+        // Stage times for `narrate::metrics`, on one event in TIMING_PERIOD
+        // (see there); `clock` is None on the others.
+        let clock = read
+            .is_multiple_of(crate::metrics::TIMING_PERIOD)
+            .then_some(self.anchor);
+        let mut laps = Laps {
+            clock,
+            t: clock.map_or(0, |a| a.now_raw()),
+        };
         let tsc = u64::from_le_bytes(record[8..16].try_into().unwrap_or_default());
         let Some(callsite) = self.callsite(id) else {
             return;
@@ -442,6 +545,7 @@ impl Pipeline {
             return self.scopes.apply(callsite, payload, lane.thread_id);
         }
         decode_slots(meta, payload, &mut self.slots);
+        laps.lap(0);
         let fields = match &mut self.redact {
             Some(stage) => {
                 stage.apply(id, meta, payload, &mut self.slots);
@@ -449,6 +553,7 @@ impl Pipeline {
             }
             None => Fields::new(payload, &self.slots),
         };
+        laps.lap(1);
         let event = Event {
             meta,
             callsite_id: id,
@@ -469,11 +574,26 @@ impl Pipeline {
                 self.formatter
                     .format(slot.style, &event, &mut self.lines[style]);
                 rendered[style] = true;
+                laps.lap(2);
             }
             slot.dirty = true;
-            if slot.sink.write(&event, &self.lines[style]).is_err() {
-                stats::SINK_ERRORS.fetch_add(1, Relaxed);
+            let line = &self.lines[style];
+            let failed = slot.sink.write(&event, line).is_err();
+            let write_ticks = laps.lap(3);
+            let m = &slot.metrics;
+            SinkCounters::add(&m.bytes, line.len() as u64);
+            SinkCounters::add(&m.writes, 1);
+            if clock.is_some() {
+                SinkCounters::add(&m.write_ticks, write_ticks);
+                SinkCounters::add(&m.timed_writes, 1);
             }
+            if failed {
+                stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                SinkCounters::add(&m.errors, 1);
+            }
+        }
+        if clock.is_some() {
+            SinkCounters::add(&crate::metrics::STAGE_SAMPLES, 1);
         }
         let scope = lane.capture_scope.load(Relaxed);
         if scope != 0 {

@@ -37,8 +37,8 @@
 //!
 //! [`reload_config`] (and SIGHUP with `reload_on_sighup = true`) re-reads
 //! the file and applies what narrate can change while running: `level`,
-//! `filter` and `[[rules]]`. Sinks, ring size, policies, redaction and the
-//! backend's timing are fixed at `init`; a reload that changes them says so
+//! `filter` and `[[rules]]`. Sinks, ring size, policies, redaction,
+//! sampling, the metrics address and the backend's timing are fixed at `init`; a reload that changes them says so
 //! in-band and keeps the running values. A file that fails to load keeps the
 //! whole old configuration, and the error is logged as a `narrate/config`
 //! event as well as returned.
@@ -216,6 +216,10 @@ pub struct FileConfig {
     pub reload_on_sighup: bool,
     pub redaction: RedactionEntry,
     pub sinks: Vec<SinkEntry>,
+    /// `[sampling]`, if present.
+    pub sampling: Option<crate::sampling::Sampling>,
+    /// `[metrics] address`, if set.
+    pub metrics_address: Option<String>,
 }
 
 impl Default for FileConfig {
@@ -245,6 +249,8 @@ impl Default for FileConfig {
                 replacement: ReplacementEntry::Fixed("[REDACTED]".into()),
             },
             sinks: Vec::new(),
+            sampling: None,
+            metrics_address: None,
         }
     }
 }
@@ -264,6 +270,8 @@ const TOP_KEYS: &[&str] = &[
     "reload_on_sighup",
     "redaction",
     "sinks",
+    "sampling",
+    "metrics",
 ];
 const LEVELS: &[&str] = &["mute", "trace", "debug", "info", "warn", "error", "fatal"];
 const POLICIES: &[&str] = &["block", "drop_newest"];
@@ -495,6 +503,12 @@ impl FileConfig {
         if let Some(t) = root.table("redaction")? {
             cfg.redaction = parse_redaction(&t)?;
         }
+        if let Some(t) = root.table("sampling")? {
+            cfg.sampling = Some(parse_sampling(&t)?);
+        }
+        if let Some(t) = root.table("metrics")? {
+            cfg.metrics_address = parse_metrics(&t)?;
+        }
         let mut names: Vec<(String, std::ops::Range<usize>)> = Vec::new();
         for (i, t) in root.tables("sinks")?.iter().enumerate() {
             let (sink, name_at) = parse_sink(t, i)?;
@@ -542,6 +556,8 @@ impl FileConfig {
         config.full_ring = self.full_ring;
         config.backend_core = self.backend_core;
         config.reload_on_sighup = self.reload_on_sighup;
+        config.sampling = self.sampling.clone();
+        config.metrics_address = self.metrics_address.clone();
         let r = &self.redaction;
         config.redact = r.enabled.then(|| RedactConfig {
             detectors: r.detectors,
@@ -981,6 +997,10 @@ pub fn reload_config() -> Result<Reloaded, ConfigError> {
     );
     differs("redaction", old.redaction != new.redaction);
     differs("env_filter", old.env_filter != new.env_filter);
+    // Sampling is read by the backend at start (report interval, adaptive
+    // controller) and the metrics listener is bound once: both need a restart.
+    differs("sampling", old.sampling != new.sampling);
+    differs("metrics", old.metrics_address != new.metrics_address);
 
     let mut filter = new.filter();
     if old.env_filter
@@ -1043,4 +1063,209 @@ fn start_sighup_watcher() {
     if spawned.is_err() {
         eprintln!("narrate: cannot start the SIGHUP watcher thread");
     }
+}
+
+const SAMPLING_KEYS: &[&str] = &[
+    "report_interval",
+    "always_keep_actors",
+    "always_keep_actions",
+    "rules",
+    "adaptive",
+];
+const SAMPLING_RULE_KEYS: &[&str] = &[
+    "path",
+    "action",
+    "max_level",
+    "site",
+    "first",
+    "every",
+    "interval",
+    "rate",
+    "per_second",
+    "burst",
+];
+const ADAPTIVE_KEYS: &[&str] = &[
+    "enabled",
+    "high_fill",
+    "low_fill",
+    "max_lag",
+    "step",
+    "max_steps",
+    "max_level",
+];
+const METRICS_KEYS: &[&str] = &["address"];
+
+/// `[sampling]`: see [`crate::sampling`] and docs/configuration.md.
+fn parse_sampling(t: &Table<'_, '_>) -> Result<crate::sampling::Sampling, ConfigError> {
+    use crate::sampling::{Adaptive, Sampling};
+    t.check_keys(SAMPLING_KEYS)?;
+    let mut s = Sampling::new();
+    if let Some(d) = t.duration("report_interval")? {
+        if d.value.is_zero() {
+            return Err(t.src.error(d.span, &d.key, "must be above zero"));
+        }
+        s = s.report_interval(d.value);
+    }
+    for a in t.strings("always_keep_actors")?.unwrap_or_default() {
+        s = s.always_keep_actor(a.value);
+    }
+    for a in t.strings("always_keep_actions")?.unwrap_or_default() {
+        s = s.always_keep_action(a.value);
+    }
+    for rule in t.tables("rules")? {
+        let (selector, sampler) = parse_sampling_rule(&rule)?;
+        s = s.rule(selector, sampler);
+    }
+    if let Some(a) = t.table("adaptive")? {
+        a.check_keys(ADAPTIVE_KEYS)?;
+        let mut adaptive = Adaptive::default();
+        let fraction = |key: &str| -> Result<Option<f64>, ConfigError> {
+            match a.number(key)? {
+                Some(n) if !(0.0..=1.0).contains(&n.value) => Err(a.src.error(
+                    n.span,
+                    &n.key,
+                    format!("{} is outside [0, 1] (a fraction of the ring)", n.value),
+                )),
+                n => Ok(n.map(|n| n.value)),
+            }
+        };
+        if let Some(f) = fraction("high_fill")? {
+            adaptive.high_fill = f;
+        }
+        if let Some(f) = fraction("low_fill")? {
+            adaptive.low_fill = f;
+        }
+        if adaptive.low_fill >= adaptive.high_fill {
+            return Err(a.src.error(
+                a.span.clone(),
+                &a.path,
+                format!(
+                    "low_fill ({}) must be below high_fill ({}), or the rate would never settle",
+                    adaptive.low_fill, adaptive.high_fill
+                ),
+            ));
+        }
+        if let Some(d) = a.duration("max_lag")? {
+            adaptive.max_lag = d.value;
+        }
+        if let Some(d) = a.duration("step")? {
+            adaptive.step = d.value;
+        }
+        if let Some(n) = a.uint("max_steps")? {
+            if !(1..=30).contains(&n.value) {
+                return Err(a.src.error(
+                    n.span,
+                    &n.key,
+                    "must be 1 to 30 (the rate goes down to 1/2^max_steps)",
+                ));
+            }
+            adaptive.max_steps = n.value as u32;
+        }
+        if let Some(l) = a.choice("max_level", LEVELS)? {
+            adaptive.max_level = level(l.value);
+        }
+        if a.bool("enabled")?.unwrap_or(true) {
+            s = s.adaptive(adaptive);
+        }
+    }
+    Ok(s)
+}
+
+fn parse_sampling_rule(
+    t: &Table<'_, '_>,
+) -> Result<(crate::sampling::Selector, crate::sampling::Sampler), ConfigError> {
+    use crate::sampling::{Sampler, Selector};
+    t.check_keys(SAMPLING_RULE_KEYS)?;
+    let mut selector = Selector {
+        path: t.str("path")?.map(|p| p.value),
+        action: t.str("action")?.map(|a| a.value),
+        max_level: t.choice("max_level", LEVELS)?.map(|l| level(l.value)),
+        site: None,
+    };
+    if let Some(site) = t.str("site")? {
+        let parsed = site
+            .value
+            .rsplit_once(':')
+            .and_then(|(file, line)| Some((file.to_string(), line.parse::<u32>().ok()?)));
+        let Some(parsed) = parsed else {
+            return Err(t.src.error(
+                site.span,
+                &site.key,
+                "expected FILE:LINE, e.g. \"src/poller.rs:42\"",
+            ));
+        };
+        selector.site = Some(parsed);
+    }
+    let first = t.uint("first")?;
+    let every = t.uint("every")?;
+    let interval = t.duration("interval")?;
+    let rate = t.number("rate")?;
+    let per_second = t.uint("per_second")?;
+    let burst = t.uint("burst")?;
+    let kinds = usize::from(first.is_some() || every.is_some())
+        + usize::from(rate.is_some())
+        + usize::from(per_second.is_some());
+    if kinds != 1 {
+        return Err(t.src.error(
+            t.span.clone(),
+            &t.path,
+            "a sampling rule needs exactly one sampler: `first` and `every` \
+             (with an optional `interval`), `rate`, or `per_second` (with an optional `burst`)",
+        ));
+    }
+    let at = |a: &reader::At<u64>, e: crate::sampling::SamplingError| {
+        t.src.error(a.span.clone(), &a.key, e.to_string())
+    };
+    if first.is_some() || every.is_some() {
+        let (Some(first), Some(every)) = (first, every) else {
+            return Err(t.src.error(
+                t.span.clone(),
+                &t.path,
+                "`first` and `every` go together: the first N per interval, then every Mth",
+            ));
+        };
+        let interval = interval.map_or(std::time::Duration::from_secs(1), |d| d.value);
+        let n = u32::try_from(first.value).unwrap_or(u32::MAX);
+        let m = u32::try_from(every.value).unwrap_or(u32::MAX);
+        return match Sampler::first_then_every(n, m, interval) {
+            Ok(s) => Ok((selector, s)),
+            Err(e @ crate::sampling::SamplingError::FirstIsZero) => Err(at(&first, e)),
+            Err(e) => Err(at(&every, e)),
+        };
+    }
+    if let Some(rate) = rate {
+        return Sampler::probability(rate.value)
+            .map(|s| (selector, s))
+            .map_err(|e| t.src.error(rate.span, &rate.key, e.to_string()));
+    }
+    let per_second = per_second.expect("counted above");
+    let burst_value = burst.as_ref().map_or(per_second.value, |b| b.value);
+    let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    match Sampler::rate_limit(clamp(per_second.value), clamp(burst_value)) {
+        Ok(s) => Ok((selector, s)),
+        Err(e @ crate::sampling::SamplingError::BurstIsZero) => {
+            Err(at(burst.as_ref().unwrap_or(&per_second), e))
+        }
+        Err(e) => Err(at(&per_second, e)),
+    }
+}
+
+/// `[metrics] address`: must parse, and must be free now (checked by binding
+/// it for a moment), so that `narrate config check` catches an address
+/// already in use before a deploy; `init` binds it for real.
+fn parse_metrics(t: &Table<'_, '_>) -> Result<Option<String>, ConfigError> {
+    t.check_keys(METRICS_KEYS)?;
+    let Some(address) = t.str("address")? else {
+        return Ok(None);
+    };
+    if let Err(e) = std::net::TcpListener::bind(address.value.as_str()) {
+        let why = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "address already in use (another process serves there)".to_string()
+            }
+            _ => format!("cannot listen there: {e}"),
+        };
+        return Err(t.src.error(address.span, &address.key, why));
+    }
+    Ok(Some(address.value))
 }

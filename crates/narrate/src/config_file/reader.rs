@@ -185,6 +185,26 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
+    /// A number, integer or float (e.g. a sample rate).
+    pub fn number(&self, key: &str) -> Result<Option<At<f64>>, ConfigError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let text = match (v.get_ref().as_float(), v.get_ref().as_integer()) {
+            (Some(f), _) => f.as_str().replace('_', ""),
+            (None, Some(i)) if i.radix() == 10 => i.as_str().replace('_', ""),
+            _ => return Err(self.type_error(key, v, "a number")),
+        };
+        match text.parse::<f64>() {
+            Ok(n) => Ok(Some(At {
+                value: n,
+                span: v.span(),
+                key: self.key_path(key),
+            })),
+            Err(_) => Err(self.type_error(key, v, "a number")),
+        }
+    }
+
     /// Either an integer (bytes) or a string with a unit: `"64 MiB"`, `"512KB"`.
     pub fn size(&self, key: &str) -> Result<Option<At<u64>>, ConfigError> {
         if self.get(key).is_some_and(|v| v.get_ref().is_integer()) {

@@ -113,6 +113,46 @@ daily = false
 # Rotated files kept (unset: all).
 # keep = 10
 buffer_bytes = "64 KiB"
+
+# Sampling (off unless this table is present). Audit events, error, fatal and
+# narrate's own events are never sampled. See docs/configuration.md.
+# [sampling]
+# report_interval = "1s"            # how often "N events like this suppressed" is written
+# always_keep_actors = ["payments"] # never sampled (actor or module path prefix)
+# always_keep_actions = ["charge"]  # never sampled
+#
+# Rules, first match wins. Select with any of path, action, max_level, site;
+# then exactly one sampler: first + every (+ interval), rate, or per_second (+ burst).
+# [[sampling.rules]]
+# path = "my_service::poller"       # module path or actor, and everything under it
+# action = "poll"
+# max_level = "info"                # only events at this level or below
+# site = "src/poller.rs:42"         # one call site
+# first = 10                        # the first 10 per interval...
+# every = 100                       # ...then every 100th
+# interval = "1s"
+# [[sampling.rules]]
+# path = "my_service::cache"
+# rate = 0.01                       # keep 1 %; 1.0 keeps all at no cost
+# [[sampling.rules]]
+# action = "retry"
+# per_second = 50                   # token bucket per actor/action
+# burst = 10                        # default: per_second
+#
+# Adaptive sampling: when the backend falls behind, halve the rate of
+# sampleable events step by step; recover when it catches up.
+# [sampling.adaptive]
+# enabled = true
+# high_fill = 0.5                   # fullest ring above this fraction: lower the rate
+# low_fill = 0.1                    # below this (and lag < max_lag / 4): raise it
+# max_lag = "250ms"                 # oldest waiting event older than this: lower the rate
+# step = "50ms"                     # at most one change per step
+# max_steps = 10                    # never below 1/2^10
+# max_level = "info"                # warn and above are never adaptively sampled
+
+# Self-metrics in the Prometheus text format, served here (`narrate stats` reads them).
+# [metrics]
+# address = "127.0.0.1:9464"
 "#;
 
 fn quoted(s: &str) -> String {
@@ -265,7 +305,69 @@ impl FileConfig {
             let _ = writeln!(s, "format = {}", quoted(format_name(sink.format)));
             let _ = writeln!(s, "min_level = {}", quoted(sink.min_level.as_str()));
         }
+        if let Some(sampling) = &self.sampling {
+            render_sampling(&mut s, sampling);
+        }
+        if let Some(address) = &self.metrics_address {
+            let _ = writeln!(s, "\n[metrics]\naddress = {}", quoted(address));
+        }
         s
+    }
+}
+
+fn render_sampling(s: &mut String, sampling: &crate::sampling::Sampling) {
+    use crate::sampling::Sampler;
+    let _ = writeln!(s, "\n[sampling]");
+    let _ = writeln!(
+        s,
+        "report_interval = {}",
+        quoted(&duration(sampling.report_interval))
+    );
+    let _ = writeln!(s, "always_keep_actors = {}", list(&sampling.keep_actors));
+    let _ = writeln!(s, "always_keep_actions = {}", list(&sampling.keep_actions));
+    for rule in &sampling.rules {
+        let _ = writeln!(s, "\n[[sampling.rules]]");
+        let sel = &rule.selector;
+        if let Some(p) = &sel.path {
+            let _ = writeln!(s, "path = {}", quoted(p));
+        }
+        if let Some(a) = &sel.action {
+            let _ = writeln!(s, "action = {}", quoted(a));
+        }
+        if let Some(l) = sel.max_level {
+            let _ = writeln!(s, "max_level = {}", quoted(l.as_str()));
+        }
+        if let Some((file, line)) = &sel.site {
+            let _ = writeln!(s, "site = {}", quoted(&format!("{file}:{line}")));
+        }
+        match rule.sampler {
+            Sampler::FirstThenEvery {
+                first,
+                every,
+                interval,
+            } => {
+                let _ = writeln!(s, "first = {first}\nevery = {every}");
+                let _ = writeln!(s, "interval = {}", quoted(&duration(interval)));
+            }
+            Sampler::Probability(rate) => {
+                let _ = writeln!(s, "rate = {rate:?}");
+            }
+            Sampler::RateLimit { per_second, burst } => {
+                let _ = writeln!(s, "per_second = {per_second}\nburst = {burst}");
+            }
+        }
+    }
+    if let Some(a) = &sampling.adaptive {
+        let _ = writeln!(s, "\n[sampling.adaptive]\nenabled = true");
+        let _ = writeln!(
+            s,
+            "high_fill = {:?}\nlow_fill = {:?}",
+            a.high_fill, a.low_fill
+        );
+        let _ = writeln!(s, "max_lag = {}", quoted(&duration(a.max_lag)));
+        let _ = writeln!(s, "step = {}", quoted(&duration(a.step)));
+        let _ = writeln!(s, "max_steps = {}", a.max_steps);
+        let _ = writeln!(s, "max_level = {}", quoted(a.max_level.as_str()));
     }
 }
 
@@ -304,7 +406,11 @@ mod tests {
             .chain(REDACTION_KEYS)
             .chain(DETECTOR_KEYS)
             .chain(PATTERN_KEYS)
-            .chain(SINK_KEYS);
+            .chain(SINK_KEYS)
+            .chain(SAMPLING_KEYS)
+            .chain(SAMPLING_RULE_KEYS)
+            .chain(ADAPTIVE_KEYS)
+            .chain(METRICS_KEYS);
         for key in keys {
             let written = [format!("{key} ="), format!("{key}]"), format!(".{key}")]
                 .iter()
@@ -343,8 +449,30 @@ regex = "TCK-[0-9]{6}"
 kind = "stderr"
 format = "logfmt"
 min_level = "warn"
+[sampling]
+report_interval = "250ms"
+always_keep_actors = ["payments"]
+always_keep_actions = ["charge"]
+[[sampling.rules]]
+path = "svc::poller"
+max_level = "info"
+first = 10
+every = 100
+interval = "2s"
+[[sampling.rules]]
+action = "cache"
+site = "src/cache.rs:42"
+rate = 0.01
+[[sampling.rules]]
+action = "retry"
+per_second = 50
+burst = 5
+[sampling.adaptive]
+high_fill = 0.6
+max_steps = 4
 "#;
         let cfg = FileConfig::parse(text, "t").unwrap();
+        assert_eq!(cfg.sampling.as_ref().unwrap().rules.len(), 3);
         let again = FileConfig::parse(&cfg.to_toml(), "rendered").unwrap();
         assert_eq!(cfg, again);
     }

@@ -7,6 +7,8 @@
 //! allocates nothing per event once they have grown.
 //!
 //! * [`redact`]: secrets out of every string value, sensitive fields masked.
+//! * [`sample`]: the backend's half of sampling (suppressed reports, the
+//!   adaptive controller, the samplers' clock).
 //!
 //! Sanitization (control characters, invalid UTF-8, bidi and zero-width
 //! characters) is not a separate pass here: the formats' escaper
@@ -15,3 +17,4 @@
 //! `narrate::sanitize` is the same policy as a function, for users.
 
 pub mod redact;
+pub(crate) mod sample;
