@@ -23,8 +23,8 @@ mod export_bench;
 mod plot;
 mod progress;
 mod redact_bench;
-mod spans_bench;
 mod sampling_bench;
+mod spans_bench;
 pub mod tsc;
 
 /// Per-call samples per logger in a default run.

@@ -152,7 +152,7 @@ fn hundred_thousand_events_allocate_nothing_after_warm_up() {
     );
     let plain = text.lines().filter(|l| l.contains("\"ship\"")).count();
     assert_eq!(plain, 400_000);
-    let last = text.lines().filter(|l| l.contains("\"ship\"")).last().unwrap();
+    let last = text.lines().rfind(|l| l.contains("\"ship\"")).unwrap();
     assert!(
         last.contains(r#""correlation_id":"req-1234","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736""#)
             && last.contains(r#""spans":[{"name":"request","fields":{"request_id":7,"method":"GET"}},{"name":"inner","fields":{"item":99999}}]"#),
