@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod profile;
 mod redact_cmd;
+mod verify;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,8 @@ enum Command {
     Redact(redact_cmd::RedactArgs),
     /// Validate a narrate.toml (`check FILE`) or print a commented one (`example`).
     Config(config_cmd::ConfigArgs),
+    /// Check an audit file's hash chain: exit 0 intact, 1 damaged, 2 error.
+    Verify(verify::VerifyArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// One logger of `narrate bench`, in its own process (internal).
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Profile(args) => profile::run(args),
         Command::Config(args) => config_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }

@@ -269,6 +269,11 @@ pub(crate) fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
 }
 
 pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
+    expand_as(args, false)
+}
+
+/// `audit` selects `Kind::Audit` and the always-blocking `emit_audit`.
+pub(crate) fn expand_as(args: EventArgs, audit: bool) -> syn::Result<TokenStream2> {
     let EventArgs {
         krate,
         enabled_value,
@@ -281,6 +286,15 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
         mut fields,
     } = args;
     let private = quote!(#krate::__private);
+    let (kind, emit, level_arg) = if audit {
+        (quote!(Audit), quote!(emit_audit), quote!())
+    } else {
+        (
+            quote!(Event),
+            quote!(emit),
+            quote!(#private::Level::#level,),
+        )
+    };
 
     let template_text = template.as_ref().map(LitStr::value).unwrap_or_default();
     if let Some(lit) = &template {
@@ -370,7 +384,7 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
         {
             static __NARRATE_CALLSITE: #private::Callsite = #private::Callsite::new(#private::Metadata {
                 level: #private::Level::#level,
-                kind: #private::Kind::Event,
+                kind: #private::Kind::#kind,
                 actor: #actor,
                 action: #action,
                 template: #template_text,
@@ -389,7 +403,7 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
                 match (#(#values,)*) {
                     (#(#vars,)*) => {
                         let __narrate_len = 0usize #(#lens)*;
-                        #private::emit(__narrate_id, #private::Level::#level, __narrate_len, |__narrate_w| {
+                        #private::#emit(__narrate_id, #level_arg __narrate_len, |__narrate_w| {
                             let _ = &__narrate_w;
                             #(#encodes)*
                         });
@@ -399,6 +413,16 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
             } #off_branch
         }
     })
+}
+
+/// `event!` with `Kind::Audit`: the engine behind `audit!` (hidden).
+#[doc(hidden)]
+#[proc_macro]
+pub fn audit_event(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as EventArgs);
+    expand_as(args, true)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// The engine behind narrate's logging macros; use those instead.

@@ -148,7 +148,8 @@ struct Registry {
 
 impl Registry {
     fn verdict(&self, meta: &Metadata) -> u32 {
-        if self.running && self.filter.enabled(meta) {
+        // Audit call sites are on whenever narrate runs: never filtered by level.
+        if self.running && (meta.kind == Kind::Audit || self.filter.enabled(meta)) {
             ENABLED
         } else {
             0

@@ -61,6 +61,8 @@ extern crate self as narrate;
 #[macro_use]
 mod macros;
 
+#[cfg(feature = "audit")]
+pub mod audit;
 pub mod backend;
 pub mod callsite;
 pub mod clock;
@@ -113,8 +115,8 @@ pub mod __private {
         ViaDebug, ViaEncode, ViaError, ViaTypeName, Wrap, elapsed_ns, now_raw,
     };
     pub use crate::level::Level;
-    pub use crate::ring::emit;
-    pub use narrate_macros::{dispatch_level, event};
+    pub use crate::ring::{emit, emit_audit};
+    pub use narrate_macros::{audit_event, dispatch_level, event};
 
     /// Whether the `cute-mode` feature is on (cute/story texts are kept).
     pub const CUTE_MODE: bool = cfg!(narrate_cute);

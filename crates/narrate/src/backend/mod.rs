@@ -48,6 +48,7 @@ pub(crate) struct SinkSlot {
     pub sink: Box<dyn Sink>,
     pub style: Style,
     pub min_level: Level,
+    pub takes: crate::config::Takes,
     pub dirty: bool,
 }
 
@@ -449,7 +450,7 @@ impl Pipeline {
         };
         let mut rendered = [false; Style::COUNT];
         for slot in &mut self.sinks {
-            if meta.level < slot.min_level {
+            if meta.level < slot.min_level || !slot.takes.accepts(meta.kind) {
                 continue;
             }
             let style = slot.style as usize;
