@@ -63,6 +63,7 @@ mod macros;
 
 #[cfg(feature = "audit")]
 pub mod audit;
+mod audit_slow;
 pub mod backend;
 pub mod callsite;
 pub mod clock;
@@ -83,6 +84,7 @@ pub mod stages;
 pub mod stats;
 pub mod testing;
 
+pub use audit_slow::audit_slow;
 pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
 #[cfg(feature = "config-file")]
