@@ -61,7 +61,8 @@ impl AuditKind {
 }
 
 impl Config {
-    /// Sends audit events to `file` (see [`AuditFile::open`]).
+    /// Sends audit events to `file` (see [`AuditFile::open`]). The backend
+    /// renders no text line for it (its `line` argument is empty).
     pub fn audit(self, file: AuditFile) -> Config {
         let mut spec = SinkSpec::custom(file, Format::Json);
         spec.takes = Takes::Audit;

@@ -453,6 +453,14 @@ impl Pipeline {
             if meta.level < slot.min_level || !slot.takes.accepts(meta.kind) {
                 continue;
             }
+            if slot.takes == crate::config::Takes::Audit {
+                // The audit file encodes the event itself: no text line.
+                slot.dirty = true;
+                if slot.sink.write(&event, &[]).is_err() {
+                    stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                }
+                continue;
+            }
             let style = slot.style as usize;
             if !rendered[style] {
                 self.lines[style].clear();
