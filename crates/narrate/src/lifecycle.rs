@@ -228,15 +228,18 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         Some(Err(e)) => return Err(InitError::Filter(e)),
         None => Filter::level(config.min_level),
     };
-    if config.audit_to_all_sinks {
+    if config.sinks.iter().all(|s| s.takes == Takes::Audit) {
+        config.sinks.push(SinkSpec::stdout(Format::Pretty));
+    }
+    // Audit events are never lost for want of an audit sink: without one
+    // they go to the ordinary sinks.
+    let no_audit_sink = !config.sinks.iter().any(|s| s.takes == Takes::Audit);
+    if config.audit_to_all_sinks || no_audit_sink {
         for spec in &mut config.sinks {
             if spec.takes == Takes::Events {
                 spec.takes = Takes::Both;
             }
         }
-    }
-    if config.sinks.iter().all(|s| s.takes == Takes::Audit) {
-        config.sinks.push(SinkSpec::stdout(Format::Pretty));
     }
     let redactor = match config.redact.take() {
         Some(cfg) => Some(narrate_redact::Redactor::new(cfg).map_err(InitError::Redact)?),

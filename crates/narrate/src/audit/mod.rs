@@ -69,7 +69,9 @@ impl Config {
         self.sink(spec)
     }
 
-    /// Audit events also go to the ordinary sinks, at Info level (default off).
+    /// Audit events also go to the ordinary sinks, at Info level (default
+    /// off; always on when no audit sink is configured, so that audit events
+    /// are never dropped for want of a destination).
     pub fn audit_to_all_sinks(mut self, on: bool) -> Config {
         self.audit_to_all_sinks = on;
         self
