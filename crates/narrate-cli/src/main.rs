@@ -9,6 +9,7 @@ mod demo;
 mod profile;
 mod redact_cmd;
 mod stats_cmd;
+mod verify;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +32,8 @@ enum Command {
     Redact(redact_cmd::RedactArgs),
     /// Validate a narrate.toml (`check FILE`) or print a commented one (`example`).
     Config(config_cmd::ConfigArgs),
+    /// Check an audit file's hash chain: exit 0 intact, 1 damaged, 2 error.
+    Verify(verify::VerifyArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// Print the self-metrics a narrate process serves on its metrics address.
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Config(args) => config_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
         Command::Stats(args) => stats_cmd::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }
 }

@@ -700,6 +700,11 @@ fn capture_for(spec: Option<&Spec>) -> Capture {
 }
 
 pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
+    expand_as(args, false)
+}
+
+/// `audit` selects `Kind::Audit` and the always-blocking `emit_audit`.
+pub(crate) fn expand_as(args: EventArgs, audit: bool) -> syn::Result<TokenStream2> {
     let EventArgs {
         krate,
         enabled_value,
@@ -714,6 +719,15 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
         positional,
     } = args;
     let private = quote!(#krate::__private);
+    let (kind, emit, level_arg) = if audit {
+        (quote!(Audit), quote!(emit_audit), quote!())
+    } else {
+        (
+            quote!(Event),
+            quote!(emit),
+            quote!(#private::Level::#level,),
+        )
+    };
 
     let template_text = template.as_ref().map(LitStr::value).unwrap_or_default();
     if let Some(lit) = &template {
@@ -879,7 +893,7 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
             use #private::{FmtRawDisplay as _, FmtDisplay as _, FmtRawDebug as _, FmtDebug as _};
             static __NARRATE_CALLSITE: #private::Callsite = #private::Callsite::new(#private::Metadata {
                 level: #private::Level::#level,
-                kind: #private::Kind::Event,
+                kind: #private::Kind::#kind,
                 actor: #actor,
                 action: #action,
                 template: #template_text,
@@ -899,7 +913,7 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
                 match (#(#values,)*) {
                     (#(#vars,)*) => {
                         let __narrate_len = 0usize #(#lens)*;
-                        #private::emit(__narrate_id, #private::Level::#level, __narrate_len, |__narrate_w| {
+                        #private::#emit(__narrate_id, #level_arg __narrate_len, |__narrate_w| {
                             let _ = &__narrate_w;
                             #(#encodes)*
                         });
@@ -909,6 +923,16 @@ pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {
             } #off_branch
         }
     })
+}
+
+/// `event!` with `Kind::Audit`: the engine behind `audit!` (hidden).
+#[doc(hidden)]
+#[proc_macro]
+pub fn audit_event(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as EventArgs);
+    expand_as(args, true)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// The engine behind narrate's logging macros; use those instead.

@@ -199,8 +199,13 @@ struct Registry {
 
 impl Registry {
     fn verdict(&self, cs: &Callsite) -> u32 {
-        if self.running && self.filter.enabled(&cs.meta) {
-            if self.sampling.apply(&cs.meta, &cs.sample) {
+        let meta = &cs.meta;
+        // Audit call sites are on whenever narrate runs: never filtered by
+        // level, never sampled.
+        if self.running && meta.kind == Kind::Audit {
+            ENABLED
+        } else if self.running && self.filter.enabled(meta) {
+            if self.sampling.apply(meta, &cs.sample) {
                 SLOW
             } else {
                 ENABLED

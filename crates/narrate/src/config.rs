@@ -60,6 +60,28 @@ pub struct SinkSpec {
     pub(crate) target: SinkTarget,
     pub(crate) format: Format,
     pub(crate) min_level: Level,
+    pub(crate) takes: Takes,
+}
+
+/// Which events a sink receives: ordinary events, audit events, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Takes {
+    Events,
+    Audit,
+    Both,
+}
+
+impl Takes {
+    /// Whether a sink that takes `self` receives an event of `kind`.
+    #[inline]
+    pub(crate) fn accepts(self, kind: crate::callsite::Kind) -> bool {
+        match (self, kind) {
+            (Takes::Both, _) => true,
+            (Takes::Audit, crate::callsite::Kind::Audit) => true,
+            (Takes::Events, crate::callsite::Kind::Audit) | (Takes::Audit, _) => false,
+            (Takes::Events, _) => true,
+        }
+    }
 }
 
 impl SinkSpec {
@@ -87,6 +109,7 @@ impl SinkSpec {
             target,
             format,
             min_level: Level::Trace,
+            takes: Takes::Events,
         }
     }
 }
@@ -99,6 +122,7 @@ impl From<FileSink> for SinkSpec {
             target: SinkTarget::File(file),
             format,
             min_level,
+            takes: Takes::Events,
         }
     }
 }
@@ -193,6 +217,8 @@ pub struct Config {
     pub(crate) sampling: Option<crate::sampling::Sampling>,
     /// Where to serve Prometheus metrics; set with `Config::metrics_address`.
     pub(crate) metrics_address: Option<String>,
+    /// Audit events also go to the ordinary sinks (`Config::audit_to_all_sinks`).
+    pub(crate) audit_to_all_sinks: bool,
     /// The file this config was read from (`Config::from_file`), for reloads.
     #[cfg(feature = "config-file")]
     pub(crate) source: Option<PathBuf>,
@@ -230,6 +256,7 @@ impl Config {
             reload_on_sighup: false,
             sampling: None,
             metrics_address: None,
+            audit_to_all_sinks: false,
             #[cfg(feature = "config-file")]
             source: None,
             #[cfg(feature = "config-file")]

@@ -61,6 +61,9 @@ extern crate self as narrate;
 #[macro_use]
 mod macros;
 
+#[cfg(feature = "audit")]
+pub mod audit;
+mod audit_slow;
 pub mod backend;
 pub mod callsite;
 pub mod clock;
@@ -87,6 +90,7 @@ pub mod stages;
 pub mod stats;
 pub mod testing;
 
+pub use audit_slow::audit_slow;
 pub use backend::decode::{ErrorChainView, Fields, Value};
 pub use config::{Config, FileSink, FullRingPolicy, SinkSpec};
 #[cfg(feature = "config-file")]
@@ -125,9 +129,9 @@ pub mod __private {
     };
     pub use crate::format_spec::{Align, FormatSpec, SpecKind};
     pub use crate::level::Level;
-    pub use crate::ring::emit;
+    pub use crate::ring::{emit, emit_audit};
     pub use crate::span::{AsParent, Span, enter_parent};
-    pub use narrate_macros::{dispatch_level, dispatch_span, event, span};
+    pub use narrate_macros::{audit_event, dispatch_level, dispatch_span, event, span};
 
     /// Whether the `cute-mode` feature is on (cute/story texts are kept).
     pub const CUTE_MODE: bool = cfg!(narrate_cute);

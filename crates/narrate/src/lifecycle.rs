@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, SinkSlot};
 use crate::callsite;
-use crate::config::{Config, FullRingPolicy, SinkSpec, SinkTarget};
+use crate::config::{Config, FullRingPolicy, SinkSpec, SinkTarget, Takes};
 use crate::filter::{Filter, FilterError};
 use crate::format::{Format, Style};
 use crate::level::Level;
@@ -227,6 +227,7 @@ fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
         sink,
         style: Style::of(spec.format, color),
         min_level: spec.min_level,
+        takes: spec.takes,
         dirty: false,
         metrics: crate::metrics::SinkCounters::named(name),
     })
@@ -243,8 +244,18 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         Some(Err(e)) => return Err(InitError::Filter(e)),
         None => Filter::level(config.min_level),
     };
-    if config.sinks.is_empty() {
+    if config.sinks.iter().all(|s| s.takes == Takes::Audit) {
         config.sinks.push(SinkSpec::stdout(Format::Pretty));
+    }
+    // Audit events are never lost for want of an audit sink: without one
+    // they go to the ordinary sinks.
+    let no_audit_sink = !config.sinks.iter().any(|s| s.takes == Takes::Audit);
+    if config.audit_to_all_sinks || no_audit_sink {
+        for spec in &mut config.sinks {
+            if spec.takes == Takes::Events {
+                spec.takes = Takes::Both;
+            }
+        }
     }
     let redactor = match config.redact.take() {
         Some(cfg) => Some(narrate_redact::Redactor::new(cfg).map_err(InitError::Redact)?),

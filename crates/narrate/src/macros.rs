@@ -387,3 +387,33 @@ macro_rules! __level_gate_fatal {
 macro_rules! __level_gate_fatal {
     ({ $($on:tt)* }, { $($off:tt)* }) => {{ $($off)* }};
 }
+
+/// Emits an audit event:
+/// `audit!(Security, principal = user, operation = "login", outcome = "ok", ip = addr)`.
+///
+/// The first argument is an [`AuditKind`](crate::audit::AuditKind) variant
+/// (`Security`, `Compliance`, `Access`, `Change`, `Performance`); `principal`,
+/// `operation` and `outcome` are required, in that order; any further
+/// `key = value` fields are the payload. An audit call site is enabled
+/// whenever narrate runs (no level filter), blocks on a full ring whatever
+/// the configured policy, and goes to the audit sink (see
+/// [`Config::audit`](crate::Config::audit)). It is shown at Info level in the
+/// ordinary sinks when [`Config::audit_to_all_sinks`](crate::Config::audit_to_all_sinks) is on.
+#[cfg(feature = "audit")]
+#[macro_export]
+macro_rules! audit {
+    ($kind:ident, principal = $principal:expr, operation = $operation:expr, outcome = $outcome:expr $(, $($rest:tt)*)?) => {
+        $crate::__private::audit_event!(
+            $crate, Info, "{operation} by {principal}: {outcome}",
+            kind = $crate::audit::AuditKind::$kind.as_str(),
+            principal = $principal, operation = $operation, outcome = $outcome, $($($rest)*)?
+        )
+    };
+}
+
+/// Emits an audit event (the `audit` feature is off: expands to nothing).
+#[cfg(not(feature = "audit"))]
+#[macro_export]
+macro_rules! audit {
+    ($($arg:tt)*) => {{}};
+}

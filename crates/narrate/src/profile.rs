@@ -131,6 +131,7 @@ fn backend_per_event(record: &[u8], rounds: usize) -> std::io::Result<f64> {
             sink: Box::new(Discard),
             style: Style::Json,
             min_level: Level::Trace,
+            takes: crate::config::Takes::Events,
             dirty: false,
             metrics: crate::metrics::SinkCounters::named("profile".into()),
         }],

@@ -144,6 +144,21 @@ pub fn emit<F: FnOnce(&mut Writer<'_>)>(id: u32, level: Level, payload_len: usiz
     }
 }
 
+/// Writes one audit event: as [`emit`], but always `Block` on a full ring.
+///
+/// No event is ever emitted at `Level::Mute`, so its slot in the policy table
+/// serves as the audit lane's, pinned to `Block` when the lane is created
+/// whatever the configuration says.
+#[inline(always)]
+pub fn emit_audit<F: FnOnce(&mut Writer<'_>)>(id: u32, payload_len: usize, encode: F) {
+    emit(id, Level::Mute, payload_len, encode)
+}
+
+fn audit_pinned_to_block(mut policy: [FullRingPolicy; 7]) -> [FullRingPolicy; 7] {
+    policy[Level::Mute as usize] = FullRingPolicy::Block;
+    policy
+}
+
 impl Lane {
     #[cold]
     fn register() -> Option<Lane> {
@@ -177,7 +192,7 @@ impl Lane {
             capacity: producer.buffer().capacity(),
             producer,
             clock: crate::clock::anchor().clock().clone(),
-            policy: runtime.full_ring,
+            policy: audit_pinned_to_block(runtime.full_ring),
             shared,
         })
     }

@@ -49,6 +49,7 @@ pub(crate) struct SinkSlot {
     pub sink: Box<dyn Sink>,
     pub style: Style,
     pub min_level: Level,
+    pub takes: crate::config::Takes,
     pub dirty: bool,
     /// Bytes, writes, errors and write time, for [`crate::metrics`].
     pub metrics: std::sync::Arc<crate::metrics::SinkCounters>,
@@ -565,7 +566,15 @@ impl Pipeline {
         };
         let mut rendered = [false; Style::COUNT];
         for slot in &mut self.sinks {
-            if meta.level < slot.min_level {
+            if meta.level < slot.min_level || !slot.takes.accepts(meta.kind) {
+                continue;
+            }
+            if slot.takes == crate::config::Takes::Audit {
+                // The audit file encodes the event itself: no text line.
+                slot.dirty = true;
+                if slot.sink.write(&event, &[]).is_err() {
+                    stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                }
                 continue;
             }
             let style = slot.style as usize;
