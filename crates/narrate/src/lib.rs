@@ -90,6 +90,7 @@ pub use event::Event;
 pub use filter::{Filter, FilterError};
 pub use format::Format;
 pub use level::{Level, ParseLevelError};
+pub use lifecycle::reopen;
 pub use lifecycle::{
     Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
 };

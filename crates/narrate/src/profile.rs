@@ -127,12 +127,12 @@ fn backend_per_event(record: &[u8], rounds: usize) -> std::io::Result<f64> {
     let redactor = narrate_redact::Redactor::new(narrate_redact::RedactConfig::default())
         .map_err(std::io::Error::other)?;
     let mut backend = Backend::new(
-        vec![SinkSlot {
-            sink: Box::new(Discard),
-            style: Style::Json,
-            min_level: Level::Trace,
-            dirty: false,
-        }],
+        vec![SinkSlot::new(
+            Box::new(Discard),
+            Style::Json,
+            Level::Trace,
+            "discard".into(),
+        )],
         Some(redactor),
     );
     let clock = anchor().clock().clone();
