@@ -1,6 +1,18 @@
-//! The property checked by both the libFuzzer target and the stable smoke
-//! runner, so they can never drift apart.
+//! The properties checked by both the libFuzzer targets and the stable
+//! smoke runner, so they can never drift apart: [`check`] (redaction and
+//! sanitizing), [`record::check`], [`template::check`], [`filter::check`],
+//! [`config::check`].
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod filter;
+pub mod record;
+pub mod template;
+
+/// The macros' template parser, the very file `narrate-macros` compiles.
+#[path = "../../crates/narrate-macros/src/template.rs"]
+#[allow(dead_code)]
+mod template_parser;
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

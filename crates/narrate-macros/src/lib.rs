@@ -28,6 +28,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token};
 
 mod attrs;
+mod template;
 
 /// Longest literal human text accepted by default (the editorial limit).
 /// Projects change it with the `NARRATE_HUMAN_LIMIT` environment variable at
@@ -204,68 +205,12 @@ impl Parse for EventArgs {
     }
 }
 
-pub(crate) enum TemplatePiece {
-    Literal(String),
-    Field(String),
-}
+pub(crate) use template::TemplatePiece;
 
-/// Splits a template at `{name}` placeholders; `{{` and `}}` are literal braces.
+/// Splits a template at `{name}` placeholders (see [`template::split`]),
+/// errors pointing at the literal.
 pub(crate) fn parse_template(lit: &LitStr) -> syn::Result<Vec<TemplatePiece>> {
-    let text = lit.value();
-    let mut pieces = Vec::new();
-    let mut literal = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                literal.push('{');
-            }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                literal.push('}');
-            }
-            '{' => {
-                let mut name = String::new();
-                loop {
-                    match chars.next() {
-                        Some('}') => break,
-                        Some(c) => name.push(c),
-                        None => {
-                            return Err(syn::Error::new(
-                                lit.span(),
-                                "unclosed `{` in template (write `{{` for a literal brace)",
-                            ));
-                        }
-                    }
-                }
-                let name = name.trim().to_string();
-                if syn::parse_str::<Ident>(&name).is_err() {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format!(
-                            "`{{{name}}}` is not a placeholder: placeholders are `{{name}}` with a field or variable name"
-                        ),
-                    ));
-                }
-                if !literal.is_empty() {
-                    pieces.push(TemplatePiece::Literal(std::mem::take(&mut literal)));
-                }
-                pieces.push(TemplatePiece::Field(name));
-            }
-            '}' => {
-                return Err(syn::Error::new(
-                    lit.span(),
-                    "unmatched `}` in template (write `}}` for a literal brace)",
-                ));
-            }
-            c => literal.push(c),
-        }
-    }
-    if !literal.is_empty() {
-        pieces.push(TemplatePiece::Literal(literal));
-    }
-    Ok(pieces)
+    template::split(&lit.value()).map_err(|message| syn::Error::new(lit.span(), message))
 }
 
 pub(crate) fn expand(args: EventArgs) -> syn::Result<TokenStream2> {

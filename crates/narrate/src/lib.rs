@@ -72,6 +72,8 @@ mod encode_auto;
 pub mod event;
 pub mod filter;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz_entry;
 mod level;
 pub mod lifecycle;
 pub mod profile;
