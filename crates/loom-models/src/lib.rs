@@ -123,6 +123,18 @@ impl Lane {
     }
 }
 
+/// `flag.swap(false, Acquire)`, as the library writes it, expressed as
+/// `compare_exchange(true, false, Acquire, Relaxed)`: the same result and
+/// the same synchronization (when the flag is already false nothing is
+/// written, which changes nothing). loom 0.7 mis-models `swap` racing with
+/// a plain store (tokio-rs/loom#254, #389: the store can squeeze between the
+/// read and the write of the RMW, so a later swap misses a `true`); with
+/// `swap` the models fail for that reason alone, with the CAS they do not.
+fn take_flag(flag: &AtomicBool) -> bool {
+    flag.compare_exchange(true, false, Ordering::Acquire, Ordering::Relaxed)
+        .is_ok()
+}
+
 /// The parts of `lifecycle::Runtime` the protocol uses.
 #[derive(Default)]
 pub struct Runtime {
@@ -143,7 +155,7 @@ impl Runtime {
     }
 
     pub fn take_new_lanes(&self, out: &mut Vec<Arc<Lane>>) {
-        if self.has_new_lanes.swap(false, Ordering::Acquire) {
+        if take_flag(&self.has_new_lanes) {
             out.append(&mut self.new_lanes.lock().unwrap());
         }
     }
@@ -154,7 +166,7 @@ impl Runtime {
     }
 
     pub fn take_orphans(&self, out: &mut Vec<u64>) {
-        if self.has_orphans.swap(false, Ordering::Acquire) {
+        if take_flag(&self.has_orphans) {
             out.append(&mut self.orphans.lock().unwrap());
         }
     }
