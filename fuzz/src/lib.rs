@@ -1,6 +1,13 @@
-//! The property checked by both the libFuzzer target and the stable smoke
-//! runner, so they can never drift apart.
+//! The properties checked by both the libFuzzer targets and the stable
+//! smoke runner, so they can never drift apart: [`check`] (redaction and
+//! sanitizing), [`record::check`], [`filter::check`],
+//! [`config::check`].
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod filter;
+pub mod record;
+
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

@@ -220,34 +220,85 @@ pub fn run(args: DemoArgs) -> std::process::ExitCode {
 
     let mut lat = std::mem::take(&mut *results.lock().unwrap());
     lat.sort_unstable();
-    let lines = std::fs::read(&path)
-        .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64)
-        .unwrap_or(0);
-    println!();
-    println!("narrate demo summary");
-    println!("  events emitted      {emitted}");
-    println!("  events written      {}", stats.events_written);
-    println!("  events dropped      {}", stats.dropped());
-    println!("  lines in {}  {lines}", path.display());
-    println!("  sink errors         {}", stats.sink_errors);
-    println!(
-        "  wall time           {:.1} ms ({:.2} M events/s)",
-        elapsed.as_secs_f64() * 1e3,
-        emitted as f64 / elapsed.as_secs_f64() / 1e6
-    );
-    println!(
-        "  caller latency      median {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
-        percentile(&lat, 50.0),
-        percentile(&lat, 99.0),
-        percentile(&lat, 99.9),
-        lat.last().copied().unwrap_or(0)
-    );
-    println!(
-        "  (per-call TSC reads; this VM's TSC ticks in ~10 ns steps, see `narrate bench` for batch-averaged medians)"
-    );
+    // Event lines only: narrate's own notices (e.g. "stdout was closed",
+    // when the output is piped into `head`) are in the file too.
+    let text = std::fs::read(&path).unwrap_or_default();
+    let lines = text
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .count() as u64;
+    let own = text
+        .split(|&c| c == b'\n')
+        .filter(|l| {
+            let own: &[u8] = b"\"actor\":\"narrate\"";
+            l.windows(own.len()).any(|w| w == own)
+        })
+        .count() as u64;
+    let lines = lines - own;
+    let summary = Summary {
+        emitted,
+        stats,
+        lines,
+        own,
+        path: &path,
+        lat: &lat,
+        elapsed,
+    };
+    // stdout may be a pipe whose reader is gone (`narrate demo | head -1`):
+    // the summary is then lost, quietly, like every line before it.
+    match summary.print(&mut std::io::stdout().lock()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("narrate demo: cannot print the summary: {e}"),
+    }
     if stats.events_written != emitted || lines != emitted || stats.dropped() != 0 {
         eprintln!("narrate demo: emitted, written and file lines disagree");
         return std::process::ExitCode::FAILURE;
     }
     std::process::ExitCode::SUCCESS
+}
+
+struct Summary<'a> {
+    emitted: u64,
+    stats: narrate::Stats,
+    lines: u64,
+    own: u64,
+    path: &'a std::path::Path,
+    lat: &'a [u64],
+    elapsed: std::time::Duration,
+}
+
+impl Summary<'_> {
+    fn print(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let (stats, lat, emitted, elapsed) = (&self.stats, self.lat, self.emitted, self.elapsed);
+        writeln!(out)?;
+        writeln!(out, "narrate demo summary")?;
+        writeln!(out, "  events emitted      {emitted}")?;
+        writeln!(out, "  events written      {}", stats.events_written)?;
+        writeln!(out, "  events dropped      {}", stats.dropped())?;
+        writeln!(out, "  lines in {}  {}", self.path.display(), self.lines)?;
+        if self.own > 0 {
+            writeln!(out, "  narrate notices     {} (in the file too)", self.own)?;
+        }
+        writeln!(out, "  sink errors         {}", stats.sink_errors)?;
+        writeln!(
+            out,
+            "  wall time           {:.1} ms ({:.2} M events/s)",
+            elapsed.as_secs_f64() * 1e3,
+            emitted as f64 / elapsed.as_secs_f64() / 1e6
+        )?;
+        writeln!(
+            out,
+            "  caller latency      median {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+            percentile(lat, 50.0),
+            percentile(lat, 99.0),
+            percentile(lat, 99.9),
+            lat.last().copied().unwrap_or(0)
+        )?;
+        writeln!(
+            out,
+            "  (per-call TSC reads; this VM's TSC ticks in ~10 ns steps, see `narrate bench` for batch-averaged medians)"
+        )?;
+        out.flush()
+    }
 }

@@ -147,6 +147,7 @@ pub struct FileSink {
     pub(crate) daily: bool,
     pub(crate) keep: Option<usize>,
     pub(crate) buffer_bytes: usize,
+    pub(crate) check_interval: Duration,
 }
 
 impl FileSink {
@@ -160,7 +161,17 @@ impl FileSink {
             daily: false,
             keep: None,
             buffer_bytes: 64 * 1024,
+            check_interval: Duration::from_secs(1),
         }
+    }
+
+    /// How often the backend checks whether the file was deleted, moved
+    /// away or truncated from outside (default 1 s; see
+    /// [`crate::sinks::FileWriter`]). The check is two `stat` calls on the
+    /// backend thread, never per event.
+    pub fn check_interval(mut self, interval: Duration) -> FileSink {
+        self.check_interval = interval;
+        self
     }
 
     pub fn format(mut self, format: Format) -> FileSink {
@@ -219,6 +230,8 @@ pub struct Config {
     pub(crate) metrics_address: Option<String>,
     /// Audit events also go to the ordinary sinks (`Config::audit_to_all_sinks`).
     pub(crate) audit_to_all_sinks: bool,
+    pub(crate) reopen_on_sighup: bool,
+    pub(crate) sink_panic_limit: u32,
     /// The file this config was read from (`Config::from_file`), for reloads.
     #[cfg(feature = "config-file")]
     pub(crate) source: Option<PathBuf>,
@@ -257,6 +270,8 @@ impl Config {
             sampling: None,
             metrics_address: None,
             audit_to_all_sinks: false,
+            reopen_on_sighup: false,
+            sink_panic_limit: 3,
             #[cfg(feature = "config-file")]
             source: None,
             #[cfg(feature = "config-file")]
@@ -368,6 +383,25 @@ impl Config {
     /// rules change at run time, see [`crate::reload_config`].
     pub fn reload_on_sighup(mut self, on: bool) -> Config {
         self.reload_on_sighup = on;
+        self
+    }
+
+    /// Reopen every file sink on SIGHUP (opt-in), for `logrotate` in
+    /// `create` mode: it moves the file away, then sends SIGHUP
+    /// (`postrotate kill -HUP <pid>`). Works with or without a configuration
+    /// file; with [`Config::reload_on_sighup`] as well, one SIGHUP does both
+    /// (reload first, then reopen). Same as calling [`crate::reopen`].
+    pub fn reopen_on_sighup(mut self, on: bool) -> Config {
+        self.reopen_on_sighup = on;
+        self
+    }
+
+    /// Panics a sink may raise before it is disabled (default 3, at least 1).
+    /// Each panic is caught on the backend, counted
+    /// ([`crate::Stats::sink_panics`]) and reported in-band; the event that
+    /// caused it is not written to that sink, the other sinks get it.
+    pub fn sink_panic_limit(mut self, panics: u32) -> Config {
+        self.sink_panic_limit = panics.max(1);
         self
     }
 

@@ -78,6 +78,8 @@ pub mod event;
 pub mod filter;
 pub mod format;
 pub mod format_spec;
+#[doc(hidden)]
+pub mod fuzz_entry;
 mod level;
 pub mod lifecycle;
 pub mod metrics;
@@ -101,6 +103,7 @@ pub use event::Event;
 pub use filter::{Filter, FilterError};
 pub use format::Format;
 pub use level::{Level, ParseLevelError};
+pub use lifecycle::reopen;
 pub use lifecycle::{
     Guard, InitError, flush, flush_timeout, init, set_filter, set_level, shutdown,
 };

@@ -21,6 +21,13 @@
 //!   thread logs the signal, shuts down, then re-raises the signal with its
 //!   default action, so the exit status still says what killed the process.
 //! * `std::process::exit` runs no destructors: call [`shutdown`] first.
+//!
+//! # SIGHUP
+//!
+//! One opt-in watcher thread serves both SIGHUP uses: with
+//! `Config::reload_on_sighup` it re-reads the configuration file
+//! (`crate::reload_config`), with [`crate::Config::reopen_on_sighup`] it
+//! reopens the file sinks ([`reopen`]); with both, reload first.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -52,6 +59,10 @@ pub(crate) struct Runtime {
     flush_done: Mutex<u64>,
     flush_cv: Condvar,
     pub stop: AtomicBool,
+    /// Bumped by [`reopen`]; the backend reopens its sinks when it differs
+    /// from the last value it served.
+    pub reopen_requested: AtomicU64,
+    pub sink_panic_limit: u32,
     alive: AtomicBool,
     shut_down: AtomicBool,
     backend_thread: OnceLock<Thread>,
@@ -196,41 +207,46 @@ impl Drop for Guard {
     }
 }
 
-fn open_sink(spec: SinkSpec) -> Result<SinkSlot, InitError> {
+fn open_sink((index, spec): (usize, SinkSpec)) -> Result<SinkSlot, InitError> {
     use std::io::IsTerminal;
-    let name = match &spec.target {
+    // Metrics label the sink by kind (`custom`, `file:PATH`); notices by
+    // instance (`custom#2`, `PATH`).
+    let metrics_name = match &spec.target {
         SinkTarget::Stdout => "stdout".to_string(),
         SinkTarget::Stderr => "stderr".to_string(),
         SinkTarget::File(cfg) => format!("file:{}", cfg.path.display()),
         SinkTarget::Custom(_) => "custom".to_string(),
     };
-    let (sink, color): (Box<dyn Sink>, bool) = match spec.target {
+    let (sink, color, name): (Box<dyn Sink>, bool, String) = match spec.target {
         SinkTarget::Stdout => (
             Box::new(StdioWriter::new(false)),
             std::io::stdout().is_terminal(),
+            "stdout".into(),
         ),
         SinkTarget::Stderr => (
             Box::new(StdioWriter::new(true)),
             std::io::stderr().is_terminal(),
+            "stderr".into(),
         ),
         SinkTarget::File(cfg) => {
             let path = cfg.path.clone();
+            let name = path.display().to_string();
             let writer =
                 FileWriter::open(cfg).map_err(|source| InitError::Sink { path, source })?;
-            (Box::new(writer), false)
+            (Box::new(writer), false, name)
         }
-        SinkTarget::Custom(sink) => (sink, false),
+        SinkTarget::Custom(sink) => (sink, false, format!("custom#{index}")),
     };
     // NO_COLOR (https://no-color.org) turns colour off even on a terminal.
     let color = color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    Ok(SinkSlot {
+    Ok(SinkSlot::new(
         sink,
-        style: Style::of(spec.format, color),
-        min_level: spec.min_level,
-        takes: spec.takes,
-        dirty: false,
-        metrics: crate::metrics::SinkCounters::named(name),
-    })
+        Style::of(spec.format, color),
+        spec.min_level,
+        spec.takes,
+        name,
+        metrics_name,
+    ))
 }
 
 /// Starts narrate: opens the sinks, starts the backend thread, enables the
@@ -264,6 +280,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     let mut sinks = config
         .sinks
         .into_iter()
+        .enumerate()
         .map(open_sink)
         .collect::<Result<Vec<_>, _>>()?;
     // Checked after opening the sinks, so a bad path is reported as such
@@ -297,6 +314,8 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         flush_done: Mutex::new(0),
         flush_cv: Condvar::new(),
         stop: AtomicBool::new(false),
+        reopen_requested: AtomicU64::new(0),
+        sink_panic_limit: config.sink_panic_limit,
         alive: AtomicBool::new(true),
         shut_down: AtomicBool::new(false),
         backend_thread: OnceLock::new(),
@@ -338,11 +357,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         crate::metrics::serve(listener).map_err(InitError::Thread)?;
     }
     #[cfg(feature = "config-file")]
-    crate::config_file::on_init(
-        config.source.take(),
-        config.file.take(),
-        config.reload_on_sighup,
-    );
+    crate::config_file::on_init(config.source.take(), config.file.take());
+    if config.reload_on_sighup || config.reopen_on_sighup {
+        start_sighup_watcher(config.reload_on_sighup, config.reopen_on_sighup);
+    }
     let mut env_error = None;
     let filter = match (&config.env_filter, std::env::var(ENV_FILTER)) {
         (true, Ok(spec)) => Filter::parse(&spec, filter.default).unwrap_or_else(|e| {
@@ -424,6 +442,63 @@ pub fn flush_timeout(timeout: Duration) -> bool {
     true
 }
 
+/// Reopens every file sink at its path (`logrotate` in `create` mode moves
+/// the file away, then asks for this, e.g. with SIGHUP and
+/// [`crate::Config::reopen_on_sighup`]).
+///
+/// Everything emitted before the call is written to the old file first;
+/// returns once the sinks have reopened. Each reopen is counted
+/// ([`crate::Stats::files_reopened`]) and reported in-band
+/// (`narrate/reopen`); a path that cannot be opened is reported and the old
+/// file kept. Does nothing when narrate is not running.
+pub fn reopen() {
+    let Some(rt) = runtime() else { return };
+    if on_backend_thread() {
+        // A sink asking from inside the backend: served at the next round.
+        rt.reopen_requested.fetch_add(1, Ordering::Release);
+        return;
+    }
+    flush();
+    rt.reopen_requested.fetch_add(1, Ordering::Release);
+    flush();
+}
+
+fn start_sighup_watcher(reload: bool, reopen_files: bool) {
+    use signal_hook::consts::SIGHUP;
+    let signals = match signal_hook::iterator::Signals::new([SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            let error = e.to_string();
+            crate::error!(
+                actor = "narrate",
+                action = "signal",
+                "cannot watch SIGHUP: {error}",
+            );
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("narrate-sighup".into())
+        .spawn(move || {
+            let mut signals = signals;
+            for _ in signals.forever() {
+                #[cfg(feature = "config-file")]
+                if reload {
+                    // Errors are already reported in-band by reload_config.
+                    let _ = crate::config_file::reload_config();
+                }
+                #[cfg(not(feature = "config-file"))]
+                let _ = reload;
+                if reopen_files {
+                    reopen();
+                }
+            }
+        });
+    if spawned.is_err() {
+        eprintln!("narrate: cannot start the SIGHUP watcher thread");
+    }
+}
+
 /// Stops narrate: disables every call site, drains every ring, flushes every
 /// sink and joins the backend thread. Idempotent.
 ///
@@ -459,6 +534,12 @@ pub fn shutdown() {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // On the backend thread the only code that can panic is a sink's
+        // (narrate's own is panic-free): the backend catches it and reports
+        // it in-band as `narrate/sink_panic`, so no Fatal event here.
+        if on_backend_thread() {
+            return previous(info);
+        }
         let message = info
             .payload()
             .downcast_ref::<&str>()
@@ -476,9 +557,7 @@ fn install_panic_hook() {
             action = "panic",
             "thread '{thread}' panicked at {location}: {message}",
         );
-        if !on_backend_thread() {
-            flush_timeout(Duration::from_secs(5));
-        }
+        flush_timeout(Duration::from_secs(5));
         previous(info);
     }));
 }

@@ -127,14 +127,14 @@ fn backend_per_event(record: &[u8], rounds: usize) -> std::io::Result<f64> {
     let redactor = narrate_redact::Redactor::new(narrate_redact::RedactConfig::default())
         .map_err(std::io::Error::other)?;
     let mut backend = Backend::new(
-        vec![SinkSlot {
-            sink: Box::new(Discard),
-            style: Style::Json,
-            min_level: Level::Trace,
-            takes: crate::config::Takes::Events,
-            dirty: false,
-            metrics: crate::metrics::SinkCounters::named("profile".into()),
-        }],
+        vec![SinkSlot::new(
+            Box::new(Discard),
+            Style::Json,
+            Level::Trace,
+            crate::config::Takes::Events,
+            "profile".into(),
+            "profile".into(),
+        )],
         Some(redactor),
     );
     let clock = anchor().clock().clone();

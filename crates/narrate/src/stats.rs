@@ -40,6 +40,15 @@ pub(crate) static RING_FILL: AtomicU64 = AtomicU64::new(0);
 /// Age in ticks of the oldest waiting event at the last backend pass.
 pub(crate) static BACKEND_LAG_TICKS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static LANES_REGISTERED: AtomicU64 = AtomicU64::new(0);
+// Sinks touched from outside or misbehaving (see `crate::sinks`), written on
+// the backend thread only, when something goes wrong.
+pub(crate) static FILES_REOPENED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static FILES_REPLACED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static FILES_TRUNCATED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static FILE_LINES_LOST: AtomicU64 = AtomicU64::new(0);
+pub(crate) static SINK_PANICS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static SINKS_DISABLED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static NOTICES_LOST: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn count_drop(reason: DropReason) {
     match reason {
@@ -69,6 +78,21 @@ pub struct Stats {
     pub ring_high_water_bytes: u64,
     /// Threads that have logged (each got a ring).
     pub lanes_registered: u64,
+    /// File sinks reopened on request (`narrate::reopen()`, SIGHUP).
+    pub files_reopened: u64,
+    /// File sinks found deleted or moved away under the process, and reopened.
+    pub files_replaced: u64,
+    /// File sinks found truncated under the process (`copytruncate`).
+    pub files_truncated: u64,
+    /// Lines a file sink could not write (full disk, I/O error), counted
+    /// per sink: an event lost by two file sinks counts twice.
+    pub file_lines_lost: u64,
+    /// Panics caught in sink calls.
+    pub sink_panics: u64,
+    /// Sinks no longer written to (too many panics, a closed stdout).
+    pub sinks_disabled: u64,
+    /// In-band sink notices lost because too many were queued.
+    pub notices_lost: u64,
 }
 
 impl Stats {
@@ -90,5 +114,12 @@ pub fn stats() -> Stats {
         oversized_events: OVERSIZED.load(Relaxed),
         ring_high_water_bytes: RING_HIGH_WATER.load(Relaxed),
         lanes_registered: LANES_REGISTERED.load(Relaxed),
+        files_reopened: FILES_REOPENED.load(Relaxed),
+        files_replaced: FILES_REPLACED.load(Relaxed),
+        files_truncated: FILES_TRUNCATED.load(Relaxed),
+        file_lines_lost: FILE_LINES_LOST.load(Relaxed),
+        sink_panics: SINK_PANICS.load(Relaxed),
+        sinks_disabled: SINKS_DISABLED.load(Relaxed),
+        notices_lost: NOTICES_LOST.load(Relaxed),
     }
 }

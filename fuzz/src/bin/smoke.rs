@@ -1,8 +1,9 @@
-//! Stable-toolchain smoke run of the fuzz property: NOT coverage-guided.
-//! Feeds `narrate_redact_fuzz::check` with (1) every file in
-//! `corpus/redact_sanitize/`, (2) random byte strings and (3) random
-//! concatenations of fragments that exercise the detectors, from a fixed
-//! seed so failures reproduce. Usage: `smoke [ITERATIONS] [SEED]`.
+//! Stable-toolchain smoke run of the fuzz properties: NOT coverage-guided.
+//! For every target, feeds its check with (1) every file in
+//! `corpus/<target>/`, (2) random byte strings and (3) random
+//! concatenations of fragments that exercise that parser, from a fixed seed
+//! so failures reproduce. Usage: `smoke [ITERATIONS] [SEED]` (ITERATIONS
+//! per target).
 
 use std::path::Path;
 
@@ -65,25 +66,73 @@ impl XorShift {
     }
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let iterations: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
-    let seed: u64 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(0x5eed_1234_abcd_0001);
+/// Pieces of the inputs the other targets parse.
+const FILTER_FRAGMENTS: &[&str] = &[
+    ",", "=", "[", "]", "info", "debug", "warn", "trace", "error", "off", "mute", "my::mod", "::",
+    " ", "action", "x",
+];
+const CONFIG_FRAGMENTS: &[&str] = &[
+    "level = \"info\"\n",
+    "[[sinks]]\n",
+    "kind = \"file\"\n",
+    "kind = \"stdout\"\n",
+    "path = \"/tmp/x.jsonl\"\n",
+    "max_bytes = \"64 MiB\"\n",
+    "keep = 3\n",
+    "format = \"json\"\n",
+    "[redaction]\n",
+    "enabled = false\n",
+    "[[rules]]\n",
+    "path = \"a::b\"\n",
+    "filter = \"warn\"\n",
+    "merge_window = \"100us\"\n",
+    "ring_bytes = 4096\n",
+    "[full_ring]\n",
+    "info = \"drop_newest\"\n",
+    "=",
+    "\"",
+    "[",
+    "]",
+    "\n",
+    "#",
+    "{",
+    "}",
+    "1e9",
+    "-1",
+];
+const RECORD_FRAGMENTS: &[&str] = &[
+    "\u{1}",
+    "\u{2}",
+    "\u{3}",
+    "\u{4}",
+    "\u{5}",
+    "\u{6}",
+    "\u{7}",
+    "\u{8}",
+    "\u{9}",
+    "\u{a}",
+    "\u{0}\u{0}\u{0}\u{0}",
+    "\u{3}\u{0}\u{0}\u{0}abc",
+    "\u{7f}\u{7f}\u{7f}\u{7f}",
+    "\"\\\n",
+    "\u{202e}",
+];
 
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/redact_sanitize");
+type Check = fn(&[u8]);
+
+fn run(name: &str, check: Check, fragments: &[&str], iterations: usize, seed: u64) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(name);
     let mut seeds = 0;
     if let Ok(entries) = std::fs::read_dir(&corpus) {
         for e in entries.flatten() {
             if let Ok(data) = std::fs::read(e.path()) {
-                narrate_redact_fuzz::check(&data);
+                check(&data);
                 seeds += 1;
             }
         }
     }
-
     let mut rng = XorShift(seed | 1);
     let mut buf = Vec::new();
     for i in 0..iterations {
@@ -94,14 +143,46 @@ fn main() {
             buf.extend((0..n).map(|_| rng.next() as u8));
         } else {
             for _ in 0..rng.below(16) {
-                buf.extend_from_slice(FRAGMENTS[rng.below(FRAGMENTS.len())].as_bytes());
+                buf.extend_from_slice(fragments[rng.below(fragments.len())].as_bytes());
                 if rng.below(4) == 0 {
                     let n = rng.below(12);
                     buf.extend((0..n).map(|_| b"aZ09 -_./+=:"[rng.below(12)]));
                 }
             }
         }
-        narrate_redact_fuzz::check(&buf);
+        check(&buf);
     }
-    println!("smoke: {seeds} corpus files and {iterations} generated inputs (seed {seed}) passed");
+    println!(
+        "smoke {name}: {seeds} corpus files and {iterations} generated inputs (seed {seed}) passed"
+    );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let iterations: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let seed: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0x5eed_1234_abcd_0001);
+    let targets: [(&str, Check, &[&str]); 4] = [
+        ("redact_sanitize", narrate_redact_fuzz::check, FRAGMENTS),
+        (
+            "record_decode",
+            narrate_redact_fuzz::record::check,
+            RECORD_FRAGMENTS,
+        ),
+        (
+            "filter_parse",
+            narrate_redact_fuzz::filter::check,
+            FILTER_FRAGMENTS,
+        ),
+        (
+            "config_parse",
+            narrate_redact_fuzz::config::check,
+            CONFIG_FRAGMENTS,
+        ),
+    ];
+    for (name, check, fragments) in targets {
+        run(name, check, fragments, iterations, seed);
+    }
 }

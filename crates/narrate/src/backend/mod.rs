@@ -24,9 +24,23 @@
 //! The backend reuses everything: one output buffer per format, one scratch
 //! buffer for records that wrap the end of their ring, one slot vector for
 //! decoding. After warm-up an event costs no allocation here either.
+//!
+//! # Sinks that misbehave, files touched from outside
+//!
+//! Every sink call goes through [`SinkSlot::call`]: a `catch_unwind` (free
+//! unless something panics) that counts and reports a panic and disables the
+//! sink after `sink_panic_limit` of them, and disables a sink whose pipe was
+//! closed. Three small hooks, each a compare per round when idle:
+//! `reopen_requested` ([`crate::reopen`]) makes the round flush and reopen
+//! every sink before it merges; every [`MAINTENANCE_INTERVAL`] the sinks'
+//! `maintain` runs (file sinks look for their file moved, deleted or
+//! truncated); and notices sinks posted ([`crate::sinks::notice`]) are
+//! written in-band after the pass, like drop reports.
 
 pub mod decode;
 
+use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering::{self, Relaxed};
 use std::time::Duration;
 
@@ -40,6 +54,7 @@ use crate::lifecycle::Runtime;
 use crate::metrics::SinkCounters;
 use crate::ring::{LaneHandle, LaneShared, OVERSIZE_MARKER};
 use crate::sinks::Sink;
+use crate::sinks::notice::{self, Notice, NoticeKind};
 use crate::stages::redact::RedactStage;
 use crate::stats;
 use decode::{Fields, Slot, decode_slots};
@@ -53,7 +68,98 @@ pub(crate) struct SinkSlot {
     pub dirty: bool,
     /// Bytes, writes, errors and write time, for [`crate::metrics`].
     pub metrics: std::sync::Arc<crate::metrics::SinkCounters>,
+    /// For notices: `stdout`, a file path, `custom#2`.
+    pub name: String,
+    panics: u32,
+    disabled: bool,
 }
+
+impl SinkSlot {
+    pub fn new(
+        sink: Box<dyn Sink>,
+        style: Style,
+        min_level: Level,
+        takes: crate::config::Takes,
+        name: String,
+        metrics_name: String,
+    ) -> SinkSlot {
+        SinkSlot {
+            sink,
+            style,
+            min_level,
+            takes,
+            dirty: false,
+            metrics: crate::metrics::SinkCounters::named(metrics_name),
+            name,
+            panics: 0,
+            disabled: false,
+        }
+    }
+
+    /// Runs one call on the sink: errors counted, a panic caught, counted
+    /// and reported (the sink disabled at `panic_limit`), a closed pipe
+    /// disabling the sink. Does nothing once the sink is disabled. False
+    /// when the call failed or panicked.
+    fn call(
+        &mut self,
+        panic_limit: u32,
+        call: impl FnOnce(&mut dyn Sink) -> io::Result<()>,
+    ) -> bool {
+        if self.disabled {
+            return true;
+        }
+        let sink = &mut *self.sink;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| call(sink))) {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    self.disable("its output was closed (broken pipe); no longer written to");
+                }
+                false
+            }
+            Err(payload) => {
+                self.panicked(payload, panic_limit);
+                false
+            }
+        }
+    }
+
+    #[cold]
+    fn panicked(&mut self, payload: Box<dyn std::any::Any + Send>, panic_limit: u32) {
+        self.panics += 1;
+        stats::SINK_PANICS.fetch_add(1, Relaxed);
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        notice::post(
+            NoticeKind::Panicked,
+            &self.name,
+            format!(
+                "panicked ({} of {panic_limit} allowed): {message}",
+                self.panics
+            ),
+            u64::from(self.panics),
+        );
+        if self.panics >= panic_limit {
+            self.disable("disabled after too many panics; the other sinks keep writing");
+        }
+    }
+
+    #[cold]
+    fn disable(&mut self, why: &str) {
+        self.disabled = true;
+        self.dirty = false;
+        stats::SINKS_DISABLED.fetch_add(1, Relaxed);
+        notice::post(NoticeKind::Disabled, &self.name, why.to_owned(), 0);
+    }
+}
+
+/// How often the sinks' `maintain` runs (file checks decide their own,
+/// longer interval inside it).
+const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Most events written in one merge pass before the backend looks at flush
 /// requests, new lanes and drop counters again (a few hundred µs of work).
@@ -100,6 +206,7 @@ struct Pipeline {
     slots: Vec<Slot>,
     /// Spans and per-thread scope stacks (crate::span).
     scopes: crate::span::Scopes,
+    sink_panic_limit: u32,
 }
 
 pub(crate) struct Backend {
@@ -111,6 +218,9 @@ pub(crate) struct Backend {
     sample: Option<crate::stages::sample::SampleStage>,
     sample_out: Vec<u8>,
     ring_bytes: u64,
+    reopen_done: u64,
+    next_maintenance: u64,
+    notices: Vec<Notice>,
 }
 
 static DROP_REPORT: Callsite = Callsite::new(Metadata {
@@ -150,12 +260,16 @@ impl Backend {
                 lines: std::array::from_fn(|_| Vec::with_capacity(4096)),
                 slots: Vec::with_capacity(32),
                 scopes: crate::span::Scopes::default(),
+                sink_panic_limit: 3,
             },
             reported_drops: [0; 2],
             flush_done: 0,
             sample: crate::stages::sample::SampleStage::new(crate::clock::anchor()),
             sample_out: Vec::new(),
             ring_bytes: 0,
+            reopen_done: 0,
+            next_maintenance: 0,
+            notices: Vec::new(),
         }
     }
 
@@ -163,10 +277,20 @@ impl Backend {
     pub fn run(mut self, rt: &'static Runtime) {
         let anchor = self.pipeline.anchor;
         let window = anchor.ticks_for_nanos(rt.merge_window.as_nanos() as u64);
+        let maintenance = anchor.ticks_for_nanos(MAINTENANCE_INTERVAL.as_nanos() as u64);
+        self.pipeline.sink_panic_limit = rt.sink_panic_limit;
         let mut idle = 0u32;
         loop {
             let stopping = rt.stop.load(Ordering::Acquire);
             let flush_requested = rt.flush_requested.load(Ordering::Acquire);
+            // Loaded after `flush_requested`: `reopen()` bumps it before
+            // taking its flush ticket, so the round serving that ticket
+            // sees the request.
+            let reopen_requested = rt.reopen_requested.load(Ordering::Acquire);
+            if reopen_requested != self.reopen_done {
+                self.reopen_done = reopen_requested;
+                self.reopen_sinks();
+            }
             rt.take_new_lanes(|handle| {
                 crate::metrics::lane_opened(&handle.shared);
                 self.lanes.push(LaneState { handle, head: None })
@@ -177,8 +301,13 @@ impl Backend {
             let pass = self.merge(now, now.saturating_sub(window), draining);
             self.report_drops();
             self.sample_round(rt, now);
+            if now >= self.next_maintenance {
+                self.next_maintenance = now.saturating_add(maintenance);
+                self.maintain_sinks();
+            }
+            let notices = self.write_notices();
             self.retire_closed_lanes();
-            let written = orphans + pass.written();
+            let written = orphans + notices + pass.written();
             if draining {
                 if let Pass::Limited(_) = pass {
                     continue; // more to drain before the flush is complete
@@ -445,11 +574,11 @@ impl Backend {
     }
 
     fn flush_sinks(&mut self) {
+        let limit = self.pipeline.sink_panic_limit;
         for slot in &mut self.pipeline.sinks {
             if slot.dirty {
                 slot.dirty = false;
-                if slot.sink.flush().is_err() {
-                    stats::SINK_ERRORS.fetch_add(1, Relaxed);
+                if !slot.call(limit, |sink| sink.flush()) {
                     // It may still hold data (a network sink waiting to
                     // reconnect): flush it again next time.
                     slot.dirty = true;
@@ -457,6 +586,57 @@ impl Backend {
                 }
             }
         }
+    }
+
+    /// Serves [`crate::reopen`]: everything processed so far goes to the
+    /// old files, then every sink reopens.
+    #[cold]
+    fn reopen_sinks(&mut self) {
+        self.flush_sinks();
+        let limit = self.pipeline.sink_panic_limit;
+        for slot in &mut self.pipeline.sinks {
+            slot.call(limit, |sink| sink.reopen());
+        }
+    }
+
+    fn maintain_sinks(&mut self) {
+        let limit = self.pipeline.sink_panic_limit;
+        for slot in &mut self.pipeline.sinks {
+            slot.call(limit, |sink| {
+                sink.maintain();
+                Ok(())
+            });
+        }
+    }
+
+    /// Writes the notices sinks posted as events; returns how many.
+    fn write_notices(&mut self) -> usize {
+        notice::take(&mut self.notices);
+        if self.notices.is_empty() {
+            return 0;
+        }
+        let mut notices = std::mem::take(&mut self.notices);
+        let written = notices.len();
+        for n in notices.drain(..) {
+            let id = crate::callsite::id_of(n.kind.callsite());
+            let tsc = self.pipeline.anchor.now_raw();
+            let (a, b, c) = (n.sink.as_str(), n.message.as_str(), n.count);
+            let len = HEADER_LEN + a.encoded_len() + b.encoded_len() + c.encoded_len();
+            // Notices are rare (something went wrong with a sink): this
+            // allocation is off the steady-state path.
+            let record = encode_to_vec(len, |w| {
+                w.put_header(id, len, tsc);
+                a.encode(w);
+                b.encode(w);
+                c.encode(w);
+            });
+            self.pipeline.process(&record, &BACKEND_LANE);
+            // Counted as a notice, not as a user event.
+            stats::EVENTS_WRITTEN.fetch_sub(1, Relaxed);
+            stats::EVENTS_READ.fetch_sub(1, Relaxed);
+        }
+        self.notices = notices;
+        written
     }
 }
 
@@ -565,16 +745,15 @@ impl Pipeline {
             scope: self.scopes.view(lane.thread_id),
         };
         let mut rendered = [false; Style::COUNT];
+        let limit = self.sink_panic_limit;
         for slot in &mut self.sinks {
-            if meta.level < slot.min_level || !slot.takes.accepts(meta.kind) {
+            if meta.level < slot.min_level || slot.disabled || !slot.takes.accepts(meta.kind) {
                 continue;
             }
             if slot.takes == crate::config::Takes::Audit {
                 // The audit file encodes the event itself: no text line.
                 slot.dirty = true;
-                if slot.sink.write(&event, &[]).is_err() {
-                    stats::SINK_ERRORS.fetch_add(1, Relaxed);
-                }
+                slot.call(limit, |sink| sink.write(&event, &[]));
                 continue;
             }
             let style = slot.style as usize;
@@ -587,7 +766,7 @@ impl Pipeline {
             }
             slot.dirty = true;
             let line = &self.lines[style];
-            let failed = slot.sink.write(&event, line).is_err();
+            let failed = !slot.call(limit, |sink| sink.write(&event, line));
             let write_ticks = laps.lap(3);
             let m = &slot.metrics;
             SinkCounters::add(&m.bytes, line.len() as u64);
@@ -597,7 +776,6 @@ impl Pipeline {
                 SinkCounters::add(&m.timed_writes, 1);
             }
             if failed {
-                stats::SINK_ERRORS.fetch_add(1, Relaxed);
                 SinkCounters::add(&m.errors, 1);
             }
         }

@@ -932,13 +932,12 @@ struct Loaded {
 
 static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
-/// Called by `init` with the file the config came from, if any.
-pub(crate) fn on_init(source: Option<PathBuf>, file: Option<FileConfig>, sighup: bool) {
+/// Called by `init` with the file the config came from, if any. (The
+/// SIGHUP watcher, which calls [`reload_config`], lives in
+/// `crate::lifecycle`: one watcher serves reloads and file reopens.)
+pub(crate) fn on_init(source: Option<PathBuf>, file: Option<FileConfig>) {
     if let (Some(path), Some(file)) = (source, file) {
         *LOADED.lock().unwrap_or_else(|e| e.into_inner()) = Some(Loaded { path, file });
-    }
-    if sighup {
-        start_sighup_watcher();
     }
 }
 
@@ -1035,34 +1034,6 @@ pub fn reload_config() -> Result<Reloaded, ConfigError> {
         path,
         needs_restart,
     })
-}
-
-fn start_sighup_watcher() {
-    use signal_hook::consts::SIGHUP;
-    let signals = match signal_hook::iterator::Signals::new([SIGHUP]) {
-        Ok(s) => s,
-        Err(e) => {
-            let error = e.to_string();
-            crate::error!(
-                actor = "narrate",
-                action = "config",
-                "cannot watch SIGHUP for configuration reloads: {error}",
-            );
-            return;
-        }
-    };
-    let spawned = std::thread::Builder::new()
-        .name("narrate-sighup".into())
-        .spawn(move || {
-            let mut signals = signals;
-            for _ in signals.forever() {
-                // Errors are already reported in-band by reload_config.
-                let _ = reload_config();
-            }
-        });
-    if spawned.is_err() {
-        eprintln!("narrate: cannot start the SIGHUP watcher thread");
-    }
 }
 
 const SAMPLING_KEYS: &[&str] = &[

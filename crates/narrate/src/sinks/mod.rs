@@ -8,9 +8,29 @@
 //!
 //! A failing sink (disk full, closed pipe) returns `Err`; the backend counts
 //! it in [`crate::Stats::sink_errors`] and keeps feeding the other sinks.
+//!
+//! # Misbehaving sinks
+//!
+//! * **Panics**: every sink call runs under `catch_unwind` (free until
+//!   something panics). A panic is counted ([`crate::Stats::sink_panics`])
+//!   and reported in-band (`narrate/sink_panic`); the event is not written
+//!   to that sink, the others get it. After
+//!   [`crate::Config::sink_panic_limit`] panics (default 3) the sink is
+//!   disabled (`narrate/sink_disabled`, [`crate::Stats::sinks_disabled`]).
+//! * **A closed pipe** (`narrate … | head -1`): the first `BrokenPipe` error
+//!   disables that sink (a closed pipe never reopens) and says so in-band on
+//!   the other sinks; the process keeps running and exits normally.
+//! * **A stalled sink** holds up the backend thread, and with it every
+//!   sink: the rings absorb callers' events up to their size, then the
+//!   full-ring policy applies (`DropNewest`: the caller drops and counts,
+//!   never waits; `Block`: the caller waits until the sink returns).
+//!
+//! Files changed from outside (rotation, deletion, truncation, a full disk)
+//! are handled by [`FileWriter`]; see its module docs.
 
 mod capture;
 mod file;
+pub(crate) mod notice;
 mod stdio;
 pub mod syslog;
 
@@ -34,4 +54,17 @@ pub trait Sink: Send {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+
+    /// Reopens the destination: called for every sink by [`crate::reopen`]
+    /// (and SIGHUP with [`crate::Config::reopen_on_sighup`]), after the
+    /// backend has written everything emitted before the call. File sinks
+    /// open their path again (log rotation); the default does nothing.
+    fn reopen(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Called on the backend thread every few milliseconds, busy or idle, for
+    /// checks that must not run per event (a file sink looks for its file
+    /// being moved, deleted or truncated). The default does nothing.
+    fn maintain(&mut self) {}
 }
