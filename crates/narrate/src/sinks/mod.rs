@@ -10,10 +10,12 @@
 //! it in [`crate::Stats::sink_errors`] and keeps feeding the other sinks.
 
 mod capture;
+pub mod daemon;
 mod file;
 mod stdio;
 
 pub use capture::{Capture, CapturedEvent};
+pub use daemon::{DaemonCounters, DaemonSink, DaemonWriter};
 pub use file::FileWriter;
 pub(crate) use stdio::StdioWriter;
 
