@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod daemon_cmd;
 mod demo;
 mod profile;
 mod redact_cmd;
@@ -27,6 +28,8 @@ enum Command {
     Bench(narrate_bench::BenchArgs),
     /// Redact and sanitize log lines from files or stdin, to stdout.
     Redact(redact_cmd::RedactArgs),
+    /// The collector: receive events from daemon sinks on a Unix socket.
+    Daemon(daemon_cmd::DaemonArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// One logger of `narrate bench`, in its own process (internal).
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => narrate_bench::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Daemon(args) => daemon_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }

@@ -33,7 +33,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -410,7 +410,7 @@ fn write_batch(shared: &Shared, payload: &[u8]) -> io::Result<()> {
 /// frames (seq 0). A monitor that reads too slowly loses events (counted in
 /// `subscriber_drops`) rather than slowing the daemon.
 fn subscribe(mut stream: UnixStream, shared: &Shared) {
-    let (tx, rx): (SyncSender<Arc<[u8]>>, Receiver<Arc<[u8]>>) = sync_channel(RECENT_EVENTS);
+    let (tx, rx) = sync_channel::<Arc<[u8]>>(RECENT_EVENTS);
     let backlog: Vec<u8> = {
         let mut core = shared.core.lock().unwrap_or_else(|p| p.into_inner());
         core.subscribers.push(tx);
