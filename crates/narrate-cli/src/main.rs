@@ -8,6 +8,7 @@ mod daemon_cmd;
 mod demo;
 mod profile;
 mod redact_cmd;
+mod rules_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +31,8 @@ enum Command {
     Redact(redact_cmd::RedactArgs),
     /// The collector: receive events from daemon sinks on a Unix socket.
     Daemon(daemon_cmd::DaemonArgs),
+    /// Try a rules file on sample events (`rules test RULES EVENTS.jsonl`).
+    Rules(rules_cmd::RulesArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// One logger of `narrate bench`, in its own process (internal).
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => narrate_bench::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Daemon(args) => daemon_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
         Command::BenchChild(args) => narrate_bench::run_child(args),
     }

@@ -37,6 +37,8 @@ use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub mod rules;
+
 pub use narrate::sinks::daemon::frame;
 
 /// Events kept in memory for monitors.
