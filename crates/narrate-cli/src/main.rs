@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config_cmd;
+mod daemon_cmd;
 mod demo;
 mod profile;
 mod redact_cmd;
+mod rules_cmd;
 mod stats_cmd;
 mod verify;
 
@@ -34,6 +36,10 @@ enum Command {
     Config(config_cmd::ConfigArgs),
     /// Check an audit file's hash chain: exit 0 intact, 1 damaged, 2 error.
     Verify(verify::VerifyArgs),
+    /// The collector: receive events from daemon sinks on a Unix socket.
+    Daemon(daemon_cmd::DaemonArgs),
+    /// Try a rules file on sample events (`rules test RULES EVENTS.jsonl`).
+    Rules(rules_cmd::RulesArgs),
     /// The cost of one event, component by component.
     Profile(profile::ProfileArgs),
     /// Print the self-metrics a narrate process serves on its metrics address.
@@ -49,6 +55,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => narrate_bench::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Config(args) => config_cmd::run(args),
+        Command::Daemon(args) => daemon_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
         Command::Redact(args) => redact_cmd::run(args),
         Command::Stats(args) => stats_cmd::run(args),
         Command::Verify(args) => verify::run(args),

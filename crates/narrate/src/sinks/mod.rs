@@ -29,12 +29,14 @@
 //! are handled by [`FileWriter`]; see its module docs.
 
 mod capture;
+pub mod daemon;
 mod file;
 pub(crate) mod notice;
 mod stdio;
 pub mod syslog;
 
 pub use capture::{Capture, CapturedEvent};
+pub use daemon::{DaemonCounters, DaemonSink, DaemonWriter};
 pub use file::FileWriter;
 pub(crate) use stdio::StdioWriter;
 pub use syslog::{Facility, SyslogSink, SyslogStats, SyslogTransport, SyslogWriter};
