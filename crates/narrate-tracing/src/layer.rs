@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use narrate::__private::{AsDebug, AsDisplay, Callsite, Kind, Level, Metadata, Piece};
+use narrate::__private::{AsDisplay, Callsite, Kind, Level, Metadata, Piece};
 use narrate::{ErrorChain, Span, dynamic};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -167,7 +167,13 @@ impl Visit for Encoder<'_> {
         self.put(field, &ErrorChain(value));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.put(field, &AsDebug(value));
+        // Formatted once, straight into the buffer (the message arrives here
+        // as `format_args!`).
+        let start = self.b.scratch.len();
+        dynamic::append_debug(&mut self.b.scratch, value);
+        if let Some(slot) = self.b.ranges.get_mut(field.index()) {
+            *slot = Some((start, self.b.scratch.len()));
+        }
     }
 }
 

@@ -35,6 +35,22 @@ pub fn append<E: Encode + ?Sized>(buf: &mut Vec<u8>, value: &E) {
     value.encode(&mut w);
 }
 
+/// Appends `value`'s `Debug` text, formatted once straight into `buf`
+/// (`Encode` for [`crate::AsDebug`] formats twice: once to count the bytes
+/// it reserves in the ring, once to write them; a growable buffer needs no
+/// count).
+pub fn append_debug(buf: &mut Vec<u8>, value: &dyn std::fmt::Debug) {
+    use std::io::Write as _;
+    buf.push(tag::DEBUG);
+    let at = buf.len();
+    buf.extend_from_slice(&[0; 8]);
+    let start = buf.len();
+    let _ = write!(buf, "{value:?}");
+    let n = ((buf.len() - start) as u32).to_le_bytes();
+    buf[at..at + 4].copy_from_slice(&n);
+    buf[at + 4..at + 8].copy_from_slice(&n);
+}
+
 /// Appends a missing value.
 pub fn append_none(buf: &mut Vec<u8>) {
     buf.push(tag::NONE);
