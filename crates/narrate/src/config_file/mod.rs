@@ -144,6 +144,19 @@ pub enum SinkKind {
         keep: Option<usize>,
         buffer_bytes: usize,
     },
+    /// RFC 5424 syslog ([`crate::sinks::SyslogSink`]).
+    Syslog {
+        /// `udp`, `tcp` or `unix`.
+        transport: String,
+        /// `host:port`, or a socket path for `unix`.
+        address: String,
+        facility: String,
+        app_name: Option<String>,
+    },
+    /// The collector daemon ([`crate::sinks::DaemonSink`]).
+    Daemon {
+        socket: PathBuf,
+    },
 }
 
 /// One `[[sinks]]` entry.
@@ -301,7 +314,7 @@ const DETECTOR_KEYS: &[&str] = &[
     "email",
 ];
 const PATTERN_KEYS: &[&str] = &["name", "regex"];
-const SINK_KINDS: &[&str] = &["stdout", "stderr", "file"];
+const SINK_KINDS: &[&str] = &["stdout", "stderr", "file", "syslog", "daemon"];
 const FORMATS: &[&str] = &["json", "logfmt", "pretty"];
 const SINK_KEYS: &[&str] = &[
     "name",
@@ -313,8 +326,52 @@ const SINK_KEYS: &[&str] = &[
     "daily",
     "keep",
     "buffer_bytes",
+    "transport",
+    "address",
+    "facility",
+    "app_name",
+    "socket",
 ];
-const FILE_ONLY_KEYS: &[&str] = &["path", "max_bytes", "daily", "keep", "buffer_bytes"];
+/// Keys that belong to one kind of sink only.
+const KIND_KEYS: &[(&str, &[&str])] = &[
+    (
+        "file",
+        &["path", "max_bytes", "daily", "keep", "buffer_bytes"],
+    ),
+    ("syslog", &["transport", "address", "facility", "app_name"]),
+    ("daemon", &["socket"]),
+];
+const TRANSPORTS: &[&str] = &["udp", "tcp", "unix"];
+const FACILITIES: &[&str] = &[
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+];
+
+fn facility(name: &str) -> crate::sinks::Facility {
+    use crate::sinks::Facility::*;
+    match name {
+        "kern" => Kern,
+        "user" => User,
+        "mail" => Mail,
+        "daemon" => Daemon,
+        "auth" => Auth,
+        "syslog" => Syslog,
+        "lpr" => Lpr,
+        "news" => News,
+        "uucp" => Uucp,
+        "cron" => Cron,
+        "authpriv" => AuthPriv,
+        "ftp" => Ftp,
+        "local0" => Local0,
+        "local1" => Local1,
+        "local2" => Local2,
+        "local3" => Local3,
+        "local4" => Local4,
+        "local5" => Local5,
+        "local6" => Local6,
+        _ => Local7,
+    }
+}
 
 fn detector(name: &str) -> Detector {
     match name {
@@ -570,6 +627,26 @@ impl FileConfig {
             let spec: SinkSpec = match &sink.kind {
                 SinkKind::Stdout => SinkSpec::stdout(sink.format),
                 SinkKind::Stderr => SinkSpec::stderr(sink.format),
+                SinkKind::Syslog {
+                    transport,
+                    address,
+                    facility: f,
+                    app_name,
+                } => {
+                    use crate::sinks::SyslogSink;
+                    let addr = || address.parse().expect("validated when the file was read");
+                    let mut syslog = match transport.as_str() {
+                        "tcp" => SyslogSink::tcp(addr()),
+                        "unix" => SyslogSink::unix(address),
+                        _ => SyslogSink::udp(addr()),
+                    }
+                    .facility(facility(f));
+                    if let Some(name) = app_name {
+                        syslog = syslog.app_name(name.clone());
+                    }
+                    syslog.into()
+                }
+                SinkKind::Daemon { socket } => crate::sinks::DaemonSink::new(socket).into(),
                 SinkKind::File {
                     path,
                     max_bytes,
@@ -769,8 +846,25 @@ fn parse_sink(
 ) -> Result<(SinkEntry, std::ops::Range<usize>), ConfigError> {
     t.check_keys(SINK_KEYS)?;
     let Some(kind) = t.choice("kind", SINK_KINDS)? else {
-        return Err(t.missing("kind", "one of stdout, stderr, file"));
+        return Err(t.missing("kind", "one of stdout, stderr, file, syslog, daemon"));
     };
+    for (owner, keys) in KIND_KEYS {
+        if *owner == kind.value {
+            continue;
+        }
+        if let Some((key, _)) = t
+            .table
+            .iter()
+            .find(|(n, _)| keys.contains(&n.get_ref().as_ref()))
+        {
+            let name: &str = key.get_ref();
+            return Err(t.src.error(
+                key.span(),
+                &t.key_path(name),
+                format!("`{name}` applies to `kind = \"{owner}\"` sinks only"),
+            ));
+        }
+    }
     let name = t.str("name")?;
     let (name, name_span) = match name {
         Some(n) if n.value.trim().is_empty() => {
@@ -785,20 +879,45 @@ fn parse_sink(
         .map_or(Level::Trace, |l| level(l.value));
     let kind = match kind.value {
         "stdout" | "stderr" => {
-            if let Some(key) = FILE_ONLY_KEYS
-                .iter()
-                .find(|k| t.table.iter().any(|(n, _)| n.get_ref() == *k))
-            {
-                return Err(t.src.error(
-                    t.span.clone(),
-                    &t.key_path(key),
-                    format!("`{key}` applies to `kind = \"file\"` sinks only"),
-                ));
-            }
             if kind.value == "stdout" {
                 SinkKind::Stdout
             } else {
                 SinkKind::Stderr
+            }
+        }
+        "syslog" => {
+            let transport = t
+                .choice("transport", TRANSPORTS)?
+                .map_or("udp", |c| c.value);
+            let Some(address) = t.str("address")? else {
+                return Err(t.missing("address", "host:port for udp/tcp, a socket path for unix"));
+            };
+            if transport != "unix" && address.value.parse::<std::net::SocketAddr>().is_err() {
+                return Err(t.src.error(
+                    address.span,
+                    &address.key,
+                    format!(
+                        "`{}` is not an IP address and port, e.g. \"127.0.0.1:514\"",
+                        address.value
+                    ),
+                ));
+            }
+            SinkKind::Syslog {
+                transport: transport.to_string(),
+                address: address.value,
+                facility: t
+                    .choice("facility", FACILITIES)?
+                    .map_or("user", |c| c.value)
+                    .to_string(),
+                app_name: t.str("app_name")?.map(|a| a.value),
+            }
+        }
+        "daemon" => {
+            let Some(socket) = t.str("socket")? else {
+                return Err(t.missing("socket", "the collector daemon's Unix socket path"));
+            };
+            SinkKind::Daemon {
+                socket: PathBuf::from(socket.value),
             }
         }
         _ => {

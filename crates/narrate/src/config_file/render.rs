@@ -114,6 +114,19 @@ daily = false
 # keep = 10
 buffer_bytes = "64 KiB"
 
+# RFC 5424 syslog (rsyslog, syslog-ng): transport udp (default), tcp or unix.
+# [[sinks]]
+# kind = "syslog"
+# transport = "udp"
+# address = "127.0.0.1:514"   # a socket path for unix, e.g. "/dev/log"
+# facility = "user"           # kern, user, mail, daemon, auth, …, local0-local7
+# app_name = "my-service"     # default: the program's name
+
+# The collector daemon (`narrate daemon --socket PATH`).
+# [[sinks]]
+# kind = "daemon"
+# socket = "/run/narrate/narrate.sock"
+
 # Sampling (off unless this table is present). Audit events, error, fatal and
 # narrate's own events are never sampled. See docs/configuration.md.
 # [sampling]
@@ -283,6 +296,24 @@ impl FileConfig {
                 SinkKind::Stderr => {
                     let _ = writeln!(s, "kind = \"stderr\"");
                 }
+                SinkKind::Syslog {
+                    transport,
+                    address,
+                    facility,
+                    app_name,
+                } => {
+                    let _ = writeln!(s, "kind = \"syslog\"");
+                    let _ = writeln!(s, "transport = {}", quoted(transport));
+                    let _ = writeln!(s, "address = {}", quoted(address));
+                    let _ = writeln!(s, "facility = {}", quoted(facility));
+                    if let Some(name) = app_name {
+                        let _ = writeln!(s, "app_name = {}", quoted(name));
+                    }
+                }
+                SinkKind::Daemon { socket } => {
+                    let _ = writeln!(s, "kind = \"daemon\"");
+                    let _ = writeln!(s, "socket = {}", quoted(&socket.display().to_string()));
+                }
                 SinkKind::File {
                     path,
                     max_bytes,
@@ -449,6 +480,15 @@ regex = "TCK-[0-9]{6}"
 kind = "stderr"
 format = "logfmt"
 min_level = "warn"
+[[sinks]]
+kind = "syslog"
+transport = "tcp"
+address = "127.0.0.1:6514"
+facility = "local3"
+app_name = "svc"
+[[sinks]]
+kind = "daemon"
+socket = "/run/narrate/narrate.sock"
 [sampling]
 report_interval = "250ms"
 always_keep_actors = ["payments"]
