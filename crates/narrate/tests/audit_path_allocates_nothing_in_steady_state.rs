@@ -2,42 +2,15 @@
 //! caller, not the hash-chained `AuditFile` on the backend (encoding, SHA-256,
 //! buffered writes and fsync every 1 000 records), not `audit_slow`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-struct Counting;
-
-static TOTAL: AtomicU64 = AtomicU64::new(0);
-static TOTAL_BYTES: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static MINE: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        TOTAL.fetch_add(1, Ordering::Relaxed);
-        TOTAL_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        let _ = MINE.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        TOTAL.fetch_add(1, Ordering::Relaxed);
-        TOTAL_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
-        let _ = MINE.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{MINE, TOTAL};
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 fn emit(i: u64) {
     narrate::audit!(
