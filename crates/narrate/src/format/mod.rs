@@ -253,6 +253,8 @@ impl Formatter {
             // Always a string: JavaScript readers round numbers above 2^53.
             out.extend_from_slice(b",\"correlation_id\":");
             match id {
+                // Non-finite floats are already written as strings ("inf").
+                Value::F64(f) if !f.is_finite() => self.json_value(out, id),
                 Value::U64(_) | Value::I64(_) | Value::F64(_) | Value::Bool(_) => {
                     out.push(b'"');
                     self.json_value(out, id);
